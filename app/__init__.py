@@ -1,0 +1,3 @@
+"""Kiln server."""
+
+__version__ = "0.1.0"

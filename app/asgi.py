@@ -1,0 +1,79 @@
+"""``create_app(settings)``: the Litestar application. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from app import __version__, spa
+from app.core import deps
+from app.core.errors import EXCEPTION_HANDLERS
+from app.db import urls
+from app.db.database import Database
+from app.domain import routes
+from app.domain.auth.middleware import authentication_middleware
+from app.domain.auth.services import AuthConfig
+from app.domain.auth.tokens import TokenSigner
+from app.settings import Settings
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the app for ``settings``; ``settings.database_url`` must name the owner URL (the CLI
+    fills it in with the embedded server's when unset)."""
+    if not settings.database_url:
+        raise ValueError("create_app needs settings.database_url (the CLI sets the embedded one)")
+    secret = settings.resolved_secret_key()
+    login_url = urls.authenticator_url(
+        urls.owner_url(settings.database_url),
+        urls.authenticator_password(secret, settings.authenticator_password),
+    )
+    db = Database(login_url, pool_size=settings.pool_size)
+    signer = TokenSigner(secret, settings.previous_secret_keys)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await db.connect()
+        try:
+            yield
+        finally:
+            await db.close()
+
+    state = State({
+        "settings": settings,
+        "db": db,
+        "signer": signer,
+        "auth": AuthConfig(
+            signer=signer, session_ttl=dt.timedelta(hours=settings.session_ttl_hours)
+        ),
+    })
+    return Litestar(
+        route_handlers=[*routes.HANDLERS, *spa.handlers(settings)],
+        dependencies=deps.DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[authentication_middleware],
+        lifespan=[lifespan],
+        state=state,
+        request_max_body_size=settings.max_body_bytes,
+        cors_config=CORSConfig(allow_origins=settings.cors_origins, allow_credentials=True)
+        if settings.cors_origins else None,
+        openapi_config=OpenAPIConfig(
+            title="Kiln API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            components=Components(security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer",
+                                         description="API key (kiln_…) or session token"),
+            }),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )

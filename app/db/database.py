@@ -1,0 +1,91 @@
+"""Connection pools of one server process, all logged in as ``kiln_authenticator``.
+
+* :meth:`Database.transaction` — an ORM session in one transaction, for CRUD and admin screens.
+  The role switch of :mod:`app.db.tenancy` runs at its start.
+* :attr:`Database.pool` — a raw asyncpg pool for the engine's hot path (``app.engine.queue``),
+  which switches role itself in the same round trip as its first statement.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+
+import asyncpg
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session
+
+from app.db import tenancy, urls
+
+
+class TenantSession(Session):
+    """The sync session class behind every :class:`AsyncSession` we create (RLS switch attached)."""
+
+
+tenancy.install(TenantSession)
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    for json_type in ("json", "jsonb"):
+        await connection.set_type_codec(
+            json_type, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+class Database:
+    def __init__(self, login_url: URL, *, pool_size: int = 10) -> None:
+        self.login_url = login_url
+        self.engine: AsyncEngine = create_async_engine(
+            urls.sqlalchemy_url(login_url),
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            json_serializer=json.dumps,
+        )
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=TenantSession
+        )
+        self._pool_size = pool_size
+        self.pool: asyncpg.Pool | None = None
+
+    async def connect(self) -> None:
+        self.pool = await asyncpg.create_pool(
+            urls.asyncpg_dsn(self.login_url),
+            min_size=1,
+            max_size=self._pool_size,
+            init=_init_connection,
+        )
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+        await self.engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def transaction(
+        self, context: tenancy.TenantContext | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """One transaction as ``context`` (default: the request's :data:`tenancy.current`).
+
+        Commits when the block ends normally, rolls back when it raises.
+        """
+        with contextlib.ExitStack() as stack:
+            if context is not None:
+                stack.enter_context(tenancy.acting_as(context))
+            async with self._sessions() as session, session.begin():
+                yield session
+
+    @contextlib.asynccontextmanager
+    async def raw(self, context: tenancy.TenantContext) -> AsyncIterator[asyncpg.Connection]:
+        """A raw asyncpg connection inside a transaction switched to ``context``."""
+        assert self.pool is not None, "Database.connect() was not awaited"
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(tenancy.SWITCH_SQL, *context.parameters())
+            yield connection

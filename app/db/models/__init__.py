@@ -1,0 +1,22 @@
+"""ORM models of the tables the API reads and writes through SQLAlchemy.
+
+The migrations are the source of truth for the schema (and hold the RLS policies); these classes
+only map it. ``tenant_tables()`` feeds the generated isolation tests.
+"""
+
+from __future__ import annotations
+
+from app.db.models.base import Base, tenant_tables
+from app.db.models.identity import ApiKey, AuditEntry, Invite, Membership, Session, Tenant, User
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Invite",
+    "Membership",
+    "Session",
+    "Tenant",
+    "User",
+    "tenant_tables",
+]

@@ -1,0 +1,78 @@
+"""ASGI middleware: authenticate when credentials are present and set the tenant context.
+
+Routes that need a caller say so with guards (:mod:`app.domain.auth.guards`); this only refuses
+credentials that are present but wrong, so public routes (health, sign-up, incoming webhooks) and
+protected ones share one path.
+"""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from typing import Any
+
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from app.core.errors import Unauthorized
+from app.db import tenancy
+from app.domain.api_keys import secrets as key_secrets
+from app.domain.auth import authenticate
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    raw = _header(scope, b"cookie")
+    if not raw:
+        return {}
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed Cookie header is the client's problem, not a 500
+        return {}
+    return {key: morsel.value for key, morsel in jar.items()}
+
+
+def authentication_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await app(scope, receive, send)
+            return
+        state: Any = scope["litestar_app"].state
+        principal = None
+        authorization = _header(scope, b"authorization")
+        if authorization:
+            scheme, _, credential = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not credential.strip():
+                raise Unauthorized("use 'Authorization: Bearer <API key or session token>'")
+            credential = credential.strip()
+            if credential.startswith(key_secrets.PREFIX):
+                principal = await authenticate.from_api_key(state.db, credential)
+            else:
+                principal = await authenticate.from_session_token(
+                    state.db, state.signer, credential, via_cookie=False
+                )
+        else:
+            cookies = _cookies(scope)
+            token = cookies.get(authenticate.SESSION_COOKIE)
+            if token:
+                authenticate.check_csrf(
+                    str(scope.get("method", "GET")),
+                    cookies.get(authenticate.CSRF_COOKIE),
+                    _header(scope, authenticate.CSRF_HEADER.encode()),
+                )
+                principal = await authenticate.from_session_token(
+                    state.db, state.signer, token, via_cookie=True
+                )
+        scope["user"] = principal
+        if principal is None:
+            await app(scope, receive, send)
+            return
+        with tenancy.acting_as(principal.tenancy()):
+            await app(scope, receive, send)
+
+    return middleware

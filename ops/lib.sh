@@ -1,0 +1,41 @@
+# Shared by ops/* scripts: install everything the project needs into the project folder.
+# shellcheck shell=bash
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+UV_VERSION="0.13.9"
+UV="$ROOT/.tools/uv/bin/uv"
+
+say() { printf 'kiln: %s\n' "$*" >&2; }
+
+need_python() {
+  PYTHON="${PYTHON:-$(command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3 || true)}"
+  [ -n "$PYTHON" ] || { say "Python >= 3.11 is required"; exit 1; }
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || { say "Python >= 3.11 is required (found $("$PYTHON" --version))"; exit 1; }
+}
+
+ensure_uv() {
+  if [ ! -x "$UV" ] || ! "$UV" --version 2>/dev/null | grep -q "$UV_VERSION"; then
+    say "installing uv $UV_VERSION into .tools/uv…"
+    "$PYTHON" -m venv "$ROOT/.tools/uv"
+    "$ROOT/.tools/uv/bin/pip" install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+  fi
+}
+
+# Install the server, the SDK and the dev/test tools into .venv from the lock file.
+install_python() {
+  need_python
+  ensure_uv
+  say "syncing .venv from uv.lock…"
+  UV_PROJECT_ENVIRONMENT="$ROOT/.venv" UV_PYTHON="$PYTHON" UV_PYTHON_DOWNLOADS=never \
+    "$UV" sync --frozen --quiet --project "$ROOT" "$@"
+}
+
+# Install the dashboard's packages and build it, when the SPA exists.
+build_frontend() {
+  [ -f "$ROOT/frontend/package.json" ] || return 0
+  command -v npm >/dev/null || { say "Node >= 20 with npm is required to build the dashboard"; exit 1; }
+  say "building the dashboard (frontend/dist)…"
+  (cd "$ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+}

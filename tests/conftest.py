@@ -1,0 +1,83 @@
+"""Fixtures shared by every tier: a real PostgreSQL (``KILN_TEST_DATABASE_URL`` or embedded),
+a migrated template database, a fresh database and app per test, and HTTP clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from app.asgi import create_app
+from app.db import urls
+from app.settings import Settings
+from tests.support.databases import TEST_SECRET, Server
+
+
+@pytest.fixture(scope="session")
+def kiln_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("kiln-home")
+
+
+@pytest.fixture(scope="session")
+def pg_server(kiln_home: Path) -> Iterator[Server]:
+    server = Server.start(kiln_home)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def template_db(pg_server: Server) -> AsyncIterator[str]:
+    name = await pg_server.create_template()
+    yield name
+    await pg_server.drop(name)
+
+
+@pytest.fixture
+async def database_url(pg_server: Server, template_db: str) -> AsyncIterator[str]:
+    """Owner URL of a fresh, migrated database for this test alone."""
+    name = await pg_server.clone(template_db)
+    yield pg_server.url(name).render_as_string(hide_password=False)
+    await pg_server.drop(name)
+
+
+@pytest.fixture
+def settings(database_url: str, kiln_home: Path) -> Settings:
+    return Settings(
+        database_url=database_url, secret_key=TEST_SECRET, home=kiln_home,
+        frontend_dist=kiln_home / "no-dashboard",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def owner_db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser/owner connection for SQL-level assertions (bypasses RLS: never for checks of
+    isolation itself)."""
+    connection = await asyncpg.connect(urls.asyncpg_dsn(urls.owner_url(database_url)))
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def login_db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the pools' login role, ``kiln_authenticator``."""
+    from tests.support.databases import AUTHENTICATOR_PASSWORD
+
+    url = urls.authenticator_url(urls.owner_url(database_url), AUTHENTICATOR_PASSWORD)
+    connection = await asyncpg.connect(urls.asyncpg_dsn(url))
+    yield connection
+    await connection.close()
