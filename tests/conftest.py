@@ -48,7 +48,7 @@ async def database_url(pg_server: Server, template_db: str) -> AsyncIterator[str
 def settings(database_url: str, kiln_home: Path) -> Settings:
     return Settings(
         database_url=database_url, secret_key=TEST_SECRET, home=kiln_home,
-        frontend_dist=kiln_home / "no-dashboard",
+        frontend_dist=kiln_home / "no-dashboard", pool_size=4,
     )
 
 
