@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from app import __version__, spa
+from app import __version__, loops, spa
 from app.core import deps
 from app.core.errors import EXCEPTION_HANDLERS
 from app.db import urls
@@ -39,11 +39,16 @@ def create_app(settings: Settings) -> Litestar:
     signer = TokenSigner(secret, settings.previous_secret_keys)
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.connect()
+        running = loops.build(app.state) if settings.run_loops else []
+        for loop in running:
+            loop.start()
         try:
             yield
         finally:
+            for loop in running:
+                await loop.stop()
             await db.close()
 
     state = State({

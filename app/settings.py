@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     log_format: str = "console"
     """``console`` for humans, ``json`` for log shippers."""
 
+    run_loops: bool = True
+    """Run the background loops in this process (tests of a single loop turn them off)."""
+
     frontend_dist: Path | None = None
     """Built SPA folder. Absent: ``frontend/dist`` next to the source tree, if it exists."""
 

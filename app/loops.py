@@ -1,0 +1,17 @@
+"""The background loops a server process runs (lease reaper, timers, outbox relay, …).
+
+Each is safe to run in every replica (they claim work with ``FOR UPDATE SKIP LOCKED``) unless it
+says otherwise. ``create_app`` starts them after the pools connect and stops them first on exit.
+"""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+
+from app.core.loop import Loop
+
+
+def build(state: State) -> list[Loop]:
+    """Instantiate every loop for this process, sharing ``state`` (db, settings, plugins)."""
+    del state
+    return []
