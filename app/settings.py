@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     """Comma-separated origins allowed to call the API from a browser (a separately hosted SPA)."""
 
     session_ttl_hours: int = 24 * 7
+    invite_ttl_hours: int = 24 * 7
+    """How long an invite token can be accepted."""
     max_body_bytes: int = 1_048_576
     pool_size: int = 10
     log_level: str = "info"

@@ -45,6 +45,12 @@ class Conflict(KilnError):
     status, code = 409, "conflict"
 
 
+class Gone(KilnError):
+    """Something that existed and can no longer be used (an expired invite)."""
+
+    status, code = 410, "gone"
+
+
 class PayloadTooLarge(KilnError):
     status, code = 413, "payload_too_large"
 
@@ -71,7 +77,7 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+    405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
     415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
 }
 

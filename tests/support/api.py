@@ -48,3 +48,52 @@ async def create_api_key(
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+async def login(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD,
+    tenant_id: str | None = None,
+) -> Account:
+    payload = {"email": email, "password": password}
+    if tenant_id is not None:
+        payload["tenant_id"] = tenant_id
+    response = await client.post("/api/v1/auth/login", json=payload)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    client.cookies.clear()
+    return Account(body["token"], body["user"]["id"], body["tenant"]["id"], email)
+
+
+async def create_invite(
+    client: httpx.AsyncClient, account: Account, email: str | None = None, role: str = "member"
+) -> dict[str, Any]:
+    email = email or f"invitee-{uuid.uuid4().hex[:8]}@example.com"
+    response = await client.post(
+        "/api/v1/members/invites", json={"email": email, "role": role}, headers=account.headers
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def accept_invite(
+    client: httpx.AsyncClient, token: str, *, password: str | None = PASSWORD,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    payload: dict[str, Any] = {"token": token}
+    if password is not None:
+        payload["password"] = password
+    response = await client.post(
+        "/api/v1/members/invites/accept", json=payload, headers=headers or {}
+    )
+    client.cookies.clear()
+    return response
+
+
+async def add_member(client: httpx.AsyncClient, owner: Account, role: str = "member") -> Account:
+    """Invite a new address into ``owner``'s tenant and accept it as a new account."""
+    invite = await create_invite(client, owner, role=role)
+    response = await accept_invite(client, invite["token"])
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Account(body["token"], body["user"]["id"], body["tenant"]["id"], invite["email"])

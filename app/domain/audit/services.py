@@ -5,9 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import pagination
+from app.db.database import Database
 from app.db.models import AuditEntry
+from app.domain.audit import schemas
 from app.domain.auth.principal import Principal
 
 
@@ -35,3 +39,28 @@ def record(
         target_type=target_type, target_id=None if target_id is None else str(target_id),
         details=details or {}, ip=ip,
     ))
+
+
+async def list_entries(
+    db: Database, principal: Principal, action: str | None, limit: int | None,
+    cursor: str | None,
+) -> pagination.Page[schemas.AuditEntry]:
+    """The caller's tenant's entries, newest first (ids are time-ordered UUIDv7)."""
+    size = pagination.check_limit(limit)
+    after = pagination.decode_cursor(cursor)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(size + 1)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if after is not None:
+        query = query.where(AuditEntry.id < after)
+    async with db.transaction(principal.tenancy()) as s:
+        rows = list((await s.execute(query)).scalars())
+    return pagination.page([_out(r) for r in rows], [r.id for r in rows], size)
+
+
+def _out(row: AuditEntry) -> schemas.AuditEntry:
+    return schemas.AuditEntry(
+        id=row.id, at=row.at, action=row.action, actor_type=row.actor_type,
+        actor_id=row.actor_id, target_type=row.target_type, target_id=row.target_id,
+        details=row.details, ip=row.ip,
+    )

@@ -16,9 +16,10 @@ from app.domain.auth import schemas, services
 from app.domain.auth.authenticate import CSRF_COOKIE, SESSION_COOKIE
 
 
-def _with_cookies(
+def session_response(
     request: Request[Any, Any, Any], body: schemas.SessionOut, status: int
 ) -> Response[schemas.SessionOut]:
+    """``body`` plus the HttpOnly session cookie and the CSRF cookie the dashboard echoes."""
     secure = request.url.scheme == "https"
     max_age = int(
         (dt.datetime.fromisoformat(body.expires_at) - dt.datetime.now(dt.UTC)).total_seconds()
@@ -48,7 +49,7 @@ class AuthController(Controller):
         client_ip: ClientIP,
     ) -> Response[schemas.SessionOut]:
         out = await services.signup(db, _config(request.app.state), data, client_ip)
-        return _with_cookies(request, out, HTTP_201_CREATED)
+        return session_response(request, out, HTTP_201_CREATED)
 
     @post("/login", operation_id="login", status_code=HTTP_200_OK, summary="Open a session")
     async def login(
@@ -56,7 +57,7 @@ class AuthController(Controller):
         client_ip: ClientIP,
     ) -> Response[schemas.SessionOut]:
         out = await services.login(db, _config(request.app.state), data, client_ip)
-        return _with_cookies(request, out, HTTP_200_OK)
+        return session_response(request, out, HTTP_200_OK)
 
     @post("/switch", operation_id="switchTenant", status_code=HTTP_200_OK,
           summary="Open a session in another tenant you belong to")
@@ -67,7 +68,7 @@ class AuthController(Controller):
         out = await services.switch_tenant(
             db, _config(request.app.state), principal, data.tenant_id, client_ip
         )
-        return _with_cookies(request, out, HTTP_200_OK)
+        return session_response(request, out, HTTP_200_OK)
 
     @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT,
           summary="End the current session")

@@ -38,10 +38,11 @@ async def _memberships(db: Database, user_id: uuid.UUID) -> list[schemas.Members
     ]
 
 
-async def _open_session(
+async def open_session(
     db: Database, config: AuthConfig, user: User, membership: schemas.MembershipOut,
     *, action: str, ip: str | None,
 ) -> schemas.SessionOut:
+    """Record a server-side session for ``user`` in ``membership``'s tenant and sign its token."""
     tenant_id = membership.tenant.id
     session_id = uuid7()
     expires_at = dt.datetime.now(dt.UTC) + config.session_ttl
@@ -82,10 +83,11 @@ async def signup(
     membership = schemas.MembershipOut(
         tenant=schemas.TenantOut(id=tenant.id, name=tenant.name), role="owner"
     )
-    return await _open_session(db, config, user, membership, action="auth.session_created", ip=ip)
+    return await open_session(db, config, user, membership, action="auth.session_created", ip=ip)
 
 
-async def _load_user(db: Database, user_id: uuid.UUID) -> User:
+async def load_user(db: Database, user_id: uuid.UUID) -> User:
+    """The account ``user_id`` (read as that user, before any tenant is chosen)."""
     async with db.transaction(TenantContext(tenant_id=None, user_id=user_id)) as s:
         user = await s.get(User, user_id)
     if user is None:
@@ -101,9 +103,9 @@ async def login(
     ok = await passwords.verify_password(row["password_hash"] if row else None, body.password)
     if row is None or not ok:
         raise Unauthorized(LOGIN_FAILED)
-    user = await _load_user(db, row["user_id"])
+    user = await load_user(db, row["user_id"])
     memberships = await _memberships(db, user.id)
-    return await _open_session(
+    return await open_session(
         db, config, user, _choose(memberships, body.tenant_id), action="auth.login", ip=ip
     )
 
@@ -126,9 +128,9 @@ async def switch_tenant(
 ) -> schemas.SessionOut:
     if principal.user_id is None:
         raise Forbidden("only users can switch tenants; an API key belongs to one tenant")
-    user = await _load_user(db, principal.user_id)
+    user = await load_user(db, principal.user_id)
     membership = _choose(await _memberships(db, user.id), tenant_id)
-    return await _open_session(db, config, user, membership, action="auth.switch_tenant", ip=ip)
+    return await open_session(db, config, user, membership, action="auth.switch_tenant", ip=ip)
 
 
 async def logout(db: Database, principal: Principal, ip: str | None) -> None:
