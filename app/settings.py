@@ -59,7 +59,35 @@ class Settings(BaseSettings):
     frontend_dist: Path | None = None
     """Built SPA folder. Absent: ``frontend/dist`` next to the source tree, if it exists."""
 
-    @field_validator("previous_secret_keys", "cors_origins", mode="before")
+    # Plugins and alerting (docs/plugins.md, docs/alerts.md)
+    plugins: Annotated[list[str] | None, NoDecode] = None
+    """Comma-separated allow-list of third-party plugin entry-point names (group ``kiln``) to load.
+    Absent: every discovered one. Built-ins are always loaded."""
+
+    plugin_hook_timeout_seconds: float = 5.0
+    """How long one plugin hook call may take before it is abandoned and logged."""
+
+    allow_private_egress: bool = False
+    """Let outgoing requests (alert webhooks, Slack, plugins) reach loopback/private addresses.
+    Off by default (SSRF guard); turn on only for self-hosted setups alerting internal hosts."""
+
+    smtp_host: str | None = None
+    """SMTP server for e-mail alert channels. Absent: e-mail channels cannot send."""
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "kiln@localhost"
+    smtp_starttls: bool = True
+    """Upgrade the SMTP connection with STARTTLS (required when the server offers it)."""
+
+    alert_timeout_seconds: float = 10.0
+    """Timeout of one alert delivery attempt (connect + send + response)."""
+    alert_max_response_bytes: int = 65_536
+    """Responses of alert receivers larger than this are cut off and count as failures."""
+    alert_group_window_seconds: float = 300.0
+    """Failures of one workflow to one channel are grouped into one message per window."""
+
+    @field_validator("previous_secret_keys", "cors_origins", "plugins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
