@@ -1,0 +1,40 @@
+/**
+ * Every TanStack Query key in one place.
+ *
+ * This is the seam for live updates: a server-sent event names what changed (a run, a task, a
+ * worker), and the subscriber patches the entries under these keys with `queryClient.setQueryData`
+ * (see `cache.ts`) or invalidates them — pages never hold server state of their own, so whatever
+ * patches the cache re-renders them.
+ */
+export const keys = {
+  me: ['me'] as const,
+  apiKeys: {
+    all: ['api-keys'] as const,
+    list: () => [...keys.apiKeys.all, 'list'] as const,
+  },
+  members: {
+    all: ['members'] as const,
+    list: () => [...keys.members.all, 'list'] as const,
+    invites: () => [...keys.members.all, 'invites'] as const,
+  },
+  audit: {
+    all: ['audit'] as const,
+    list: (action: string | undefined) => [...keys.audit.all, 'list', action ?? null] as const,
+  },
+  workflows: {
+    all: ['workflows'] as const,
+    list: () => [...keys.workflows.all, 'list'] as const,
+    detail: (name: string) => [...keys.workflows.all, 'detail', name] as const,
+  },
+  runs: {
+    all: ['runs'] as const,
+    lists: () => [...keys.runs.all, 'list'] as const,
+    list: (search: Readonly<Record<string, unknown>>) => [...keys.runs.lists(), search] as const,
+    detail: (id: string) => [...keys.runs.all, 'detail', id] as const,
+    logs: (id: string, task: string) => [...keys.runs.all, 'logs', id, task] as const,
+  },
+  workers: {
+    all: ['workers'] as const,
+    list: () => [...keys.workers.all, 'list'] as const,
+  },
+}

@@ -1,0 +1,90 @@
+import { Link } from '@tanstack/react-router'
+import { ConstructionIcon } from 'lucide-react'
+import { PageHeader } from '@/components/page-header'
+import { Button } from '@/components/ui/button'
+import { EmptyState } from '@/components/ui/empty-state'
+
+export interface ComingSoonSpec {
+  title: string
+  description: string
+  /** What the page will show, once the server offers the API. */
+  planned: string[]
+}
+
+/** A section whose server API does not exist yet. Says so plainly; shows no made-up data. */
+export function ComingSoon({ title, description, planned }: ComingSoonSpec) {
+  return (
+    <>
+      <PageHeader title={title} description={description} />
+      <EmptyState
+        icon={ConstructionIcon}
+        title="Coming soon"
+        action={
+          <Button asChild variant="outline">
+            <Link to="/onboarding">Get started meanwhile</Link>
+          </Button>
+        }
+      >
+        <p>This server does not offer the {title.toLowerCase()} API yet. Once it does, this page will show:</p>
+        <ul className="mt-2 list-disc pl-5 text-left">
+          {planned.map((item) => (
+            <li key={item}>{item}</li>
+          ))}
+        </ul>
+      </EmptyState>
+    </>
+  )
+}
+
+/** Sections waiting on server APIs (issue 8). Remove an entry when its page is built. */
+export const COMING_SOON = {
+  runs: {
+    title: 'Runs',
+    description: 'Every workflow run, filterable by status, workflow, time and metadata.',
+    planned: ['Runs with status counts and filters', 'Trigger a run with a JSON input', 'Bulk cancel and replay'],
+  },
+  workflows: {
+    title: 'Workflows',
+    description: 'Registered workflow definitions and their DAGs.',
+    planned: ['Workflows with versions and triggers', 'The DAG of each workflow'],
+  },
+  workers: {
+    title: 'Workers',
+    description: 'Worker processes connected to this tenant.',
+    planned: ['Workers with their actions, slots and last heartbeat'],
+  },
+  overview: {
+    title: 'Overview',
+    description: 'Throughput, failures and latency across your workflows.',
+    planned: ['Runs per minute by status', 'Failure rate and p50/p95 durations', 'Queue depth and worker slots in use'],
+  },
+  events: {
+    title: 'Events',
+    description: 'Events pushed to Kiln and the runs they started.',
+    planned: ['Every event with its key, payload and metadata', 'The runs each event triggered'],
+  },
+  webhooks: {
+    title: 'Webhooks',
+    description: 'Public endpoints that verify third-party deliveries and turn them into events.',
+    planned: ['Webhooks with their URL and verifier', 'Create a webhook (secret shown once)', 'Recent deliveries'],
+  },
+  schedules: {
+    title: 'Crons & schedules',
+    description: 'Recurring and one-off triggers.',
+    planned: ['Cron triggers with their next fire times', 'Scheduled runs', 'Pause and resume'],
+  },
+  limits: {
+    title: 'Rate limits & concurrency',
+    description: 'Keep tasks within the limits of the systems they call.',
+    planned: ['Rate limits and their current usage', 'Concurrency groups and their queues'],
+  },
+  alerts: {
+    title: 'Alerts',
+    description: 'Tell people when runs fail or workers disappear.',
+    planned: [
+      'Channels (Slack, webhook, e-mail) configured from each channel type’s schema',
+      'Send a test alert',
+      'Delivery log with retries',
+    ],
+  },
+} satisfies Record<string, ComingSoonSpec>

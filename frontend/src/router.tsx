@@ -1,0 +1,160 @@
+/**
+ * The route tree (code-based). Logged-in pages live under the pathless `app` route, whose
+ * `beforeLoad` loads `/api/v1/me` and sends anonymous visitors to /login?redirect=….
+ * Pages are lazy chunks, so the DAG and chart libraries load only where they are used.
+ */
+import type { QueryClient } from '@tanstack/react-query'
+import {
+  createRootRouteWithContext,
+  createRoute,
+  createRouter,
+  type ErrorComponentProps,
+  lazyRouteComponent,
+  Outlet,
+  redirect,
+} from '@tanstack/react-router'
+import { meQuery } from '@/api/auth'
+import { ApiError } from '@/api/errors'
+import { ErrorAlert } from '@/components/error-alert'
+import { Skeleton } from '@/components/ui/skeleton'
+import { LoginPage } from '@/features/auth/login-page'
+import { SignupPage } from '@/features/auth/signup-page'
+import { COMING_SOON, ComingSoon, type ComingSoonSpec } from '@/features/coming-soon/coming-soon'
+import { NotFoundPage } from '@/features/not-found'
+import { AppShell } from '@/features/shell/app-shell'
+
+export interface RouterContext {
+  queryClient: QueryClient
+}
+
+function RouteError({ error, reset }: ErrorComponentProps) {
+  return <ErrorAlert className="m-6" error={error} onRetry={reset} />
+}
+
+function PagePending() {
+  return (
+    <div className="grid gap-4" role="status" aria-label="Loading page">
+      <Skeleton className="h-8 w-64" />
+      <Skeleton className="h-4 w-96" />
+      <Skeleton className="h-64 w-full" />
+    </div>
+  )
+}
+
+const rootRoute = createRootRouteWithContext<RouterContext>()({
+  component: Outlet,
+  notFoundComponent: NotFoundPage,
+})
+
+const redirectSearch = (search: Record<string, unknown>): { redirect?: string } => ({
+  redirect: typeof search.redirect === 'string' ? search.redirect : undefined,
+})
+
+const loginRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/login',
+  validateSearch: redirectSearch,
+  component: LoginPage,
+})
+
+const signupRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/signup',
+  component: SignupPage,
+})
+
+const appRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  id: 'app',
+  beforeLoad: async ({ context, location }) => {
+    try {
+      const me = await context.queryClient.ensureQueryData(meQuery)
+      return { me }
+    } catch (error) {
+      if (error instanceof ApiError && error.isUnauthorized) {
+        throw redirect({ to: '/login', search: { redirect: location.href } })
+      }
+      throw error
+    }
+  },
+  component: AppShell,
+  errorComponent: RouteError,
+})
+
+const indexRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/',
+  beforeLoad: () => {
+    throw redirect({ to: '/overview' })
+  },
+})
+
+function comingSoon(spec: ComingSoonSpec) {
+  return function ComingSoonPage() {
+    return <ComingSoon {...spec} />
+  }
+}
+
+const onboardingRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/onboarding',
+  component: lazyRouteComponent(() => import('@/features/onboarding/onboarding-page'), 'OnboardingPage'),
+})
+
+const apiKeysRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/settings/api-keys',
+  component: lazyRouteComponent(() => import('@/features/api-keys/api-keys-page'), 'ApiKeysPage'),
+})
+
+const overviewRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/overview',
+  component: comingSoon(COMING_SOON.overview),
+})
+const runsRoute = createRoute({ getParentRoute: () => appRoute, path: '/runs', component: comingSoon(COMING_SOON.runs) })
+const workflowsRoute = createRoute({ getParentRoute: () => appRoute, path: '/workflows', component: comingSoon(COMING_SOON.workflows) })
+const workersRoute = createRoute({ getParentRoute: () => appRoute, path: '/workers', component: comingSoon(COMING_SOON.workers) })
+const eventsRoute = createRoute({ getParentRoute: () => appRoute, path: '/events', component: comingSoon(COMING_SOON.events) })
+const webhooksRoute = createRoute({ getParentRoute: () => appRoute, path: '/webhooks', component: comingSoon(COMING_SOON.webhooks) })
+const schedulesRoute = createRoute({ getParentRoute: () => appRoute, path: '/schedules', component: comingSoon(COMING_SOON.schedules) })
+const limitsRoute = createRoute({ getParentRoute: () => appRoute, path: '/limits', component: comingSoon(COMING_SOON.limits) })
+const alertsRoute = createRoute({ getParentRoute: () => appRoute, path: '/alerts', component: comingSoon(COMING_SOON.alerts) })
+
+const routeTree = rootRoute.addChildren([
+  loginRoute,
+  signupRoute,
+  appRoute.addChildren([
+    indexRoute,
+    onboardingRoute,
+    apiKeysRoute,
+    overviewRoute,
+    runsRoute,
+    workflowsRoute,
+    workersRoute,
+    eventsRoute,
+    webhooksRoute,
+    schedulesRoute,
+    limitsRoute,
+    alertsRoute,
+  ]),
+])
+
+export function createAppRouter(queryClient: QueryClient) {
+  return createRouter({
+    routeTree,
+    context: { queryClient },
+    defaultPreload: 'intent',
+    // Data freshness is TanStack Query's job; the router only sequences loading.
+    defaultPreloadStaleTime: 0,
+    defaultPendingComponent: PagePending,
+    defaultErrorComponent: RouteError,
+    scrollRestoration: true,
+  })
+}
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: ReturnType<typeof createAppRouter>
+  }
+}
