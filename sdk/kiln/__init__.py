@@ -1,0 +1,63 @@
+"""Kiln SDK: declare tasks and workflows, run workers, trigger runs.
+
+    from kiln import Kiln, Context
+    kiln = Kiln()   # KILN_API_URL / KILN_API_KEY, or Kiln(api_url=..., api_key=...)
+
+See docs/sdk.md for the guide.
+"""
+
+from kiln import durations
+from kiln.client import Kiln
+from kiln.context import Context
+from kiln.errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    InvalidInputError,
+    KilnError,
+    NonRetryableError,
+    NotFoundError,
+    PermissionDeniedError,
+    RunCancelledError,
+    RunFailedError,
+    SerializationError,
+    ServerUnavailableError,
+    TaskCancelledError,
+    ValidationError,
+)
+from kiln.events import Event
+from kiln.runs import RunRef, RunRequest
+from kiln.standalone import Standalone
+from kiln.transport import RetryPolicy
+from kiln.workflow import Task, TaskOptions, Workflow
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "Context",
+    "Event",
+    "InvalidInputError",
+    "Kiln",
+    "KilnError",
+    "NonRetryableError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RetryPolicy",
+    "RunCancelledError",
+    "RunFailedError",
+    "RunRef",
+    "RunRequest",
+    "SerializationError",
+    "ServerUnavailableError",
+    "Standalone",
+    "Task",
+    "TaskCancelledError",
+    "TaskOptions",
+    "ValidationError",
+    "Workflow",
+    "__version__",
+    "durations",
+]

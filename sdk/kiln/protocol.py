@@ -1,0 +1,197 @@
+"""The JSON shapes of docs/protocol.md, as TypedDicts, and the calls that carry them.
+
+This module is the SDK's whole knowledge of routes and field names: everything else goes
+through these functions, so a protocol change lands in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, NotRequired, TypedDict
+from urllib.parse import quote
+
+import httpx
+
+from kiln import transport as _transport
+
+RunStatus = Literal["pending", "queued", "running", "succeeded", "failed", "cancelled"]
+TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+
+
+class TaskSpec(TypedDict):
+    """One task of a workflow definition (``POST /api/v1/workflows``)."""
+
+    name: str
+    parents: list[str]
+    retries: int
+    backoff_factor: float
+    backoff_max_seconds: float
+    execution_timeout: float
+    schedule_timeout: float
+
+
+class WorkflowSpec(TypedDict):
+    """A workflow definition as registered."""
+
+    name: str
+    description: NotRequired[str]
+    on_events: list[str]
+    on_crons: list[str]
+    tasks: list[TaskSpec]
+    on_failure: NotRequired[TaskSpec]
+
+
+class Registration(TypedDict):
+    """The server's reply to a worker registration."""
+
+    id: str
+    heartbeat_interval: float
+    lease_seconds: float
+    max_poll_wait: float
+
+
+class Assignment(TypedDict):
+    """One claimed task, as a poll returns it."""
+
+    task_run_id: str
+    lease_id: str
+    run_id: str
+    workflow: str
+    task: str
+    action: str
+    attempt: int
+    input: Any
+    metadata: dict[str, Any]
+    parents: dict[str, Any]
+    execution_timeout: float
+
+
+class Lease(TypedDict):
+    """The pair that fences every write about a claimed task."""
+
+    task_run_id: str
+    lease_id: str
+
+
+class Result(Lease):
+    """The outcome of one claimed task."""
+
+    status: Literal["succeeded", "failed", "released"]
+    output: NotRequired[Any]
+    error: NotRequired[str]
+    traceback: NotRequired[str]
+    retryable: NotRequired[bool]
+
+
+class LogLine(Lease):
+    """One ``ctx.log()`` line."""
+
+    at: str
+    level: str
+    message: str
+
+
+def _path(*parts: str) -> str:
+    return "/api/v1/" + "/".join(quote(part, safe="") for part in parts)
+
+
+async def register_workflow(t: _transport.Transport, spec: WorkflowSpec) -> dict[str, Any]:
+    """Register (or re-register, idempotently) one workflow definition."""
+    reply: dict[str, Any] = await t.request(
+        "POST", _path("workflows"), body=spec, what=f"definition of workflow {spec['name']!r}")
+    return reply
+
+
+async def trigger(t: _transport.Transport, workflow: str, input: Any,
+                  metadata: Mapping[str, Any] | None, idempotency_key: str) -> dict[str, Any]:
+    """Start one run. The idempotency key makes the retry of a lost reply return the same run."""
+    body: dict[str, Any] = {"input": input}
+    if metadata is not None:
+        body["metadata"] = metadata
+    reply: dict[str, Any] = await t.request(
+        "POST", _path("workflows", workflow, "runs"), body=body,
+        what=f"input of workflow {workflow!r}", headers={"Idempotency-Key": idempotency_key})
+    return reply
+
+
+async def trigger_bulk(t: _transport.Transport, workflow: str,
+                       runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Start many runs in one transaction; returns their ids in order."""
+    reply = await t.request("POST", _path("workflows", workflow, "runs", "bulk"),
+                            body={"runs": list(runs)}, what=f"inputs of workflow {workflow!r}",
+                            idempotent=False)
+    return [str(run_id) for run_id in reply["ids"]]
+
+
+async def get_run(t: _transport.Transport, run_id: str) -> dict[str, Any]:
+    """The run with its tasks."""
+    reply: dict[str, Any] = await t.request("GET", _path("runs", run_id))
+    return reply
+
+
+async def cancel_run(t: _transport.Transport, run_id: str) -> None:
+    """Ask the server to cancel a run (its running tasks learn it through heartbeats)."""
+    await t.request("POST", _path("runs", run_id, "cancel"))
+
+
+async def push_event(t: _transport.Transport, event: Mapping[str, Any]) -> dict[str, Any]:
+    """Push one event ``{key, payload, metadata?}``; the reply lists the runs it started."""
+    reply: dict[str, Any] = await t.request(
+        "POST", _path("events"), body=event, what=f"event {event.get('key')!r}", idempotent=False)
+    return reply
+
+
+async def push_events(t: _transport.Transport,
+                      events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Push many events in one request."""
+    reply: dict[str, Any] = await t.request(
+        "POST", _path("events", "bulk"), body={"events": list(events)}, what="events",
+        idempotent=False)
+    return reply
+
+
+async def register_worker(t: _transport.Transport, name: str, actions: Sequence[str], slots: int,
+                          labels: Mapping[str, Any]) -> Registration:
+    """Announce a worker and the actions it can run."""
+    body = {"name": name, "actions": list(actions), "slots": slots, "labels": dict(labels)}
+    reply: Registration = await t.request("POST", _path("workers"), body=body,
+                                          what="worker registration")
+    return reply
+
+
+async def poll(t: _transport.Transport, worker_id: str, max_tasks: int,
+               wait: float) -> list[Assignment]:
+    """Long-poll for up to ``max_tasks`` tasks. httpx's read timeout must outlast ``wait``."""
+    reply = await t.request(
+        "POST", _path("workers", worker_id, "poll"), body={"max_tasks": max_tasks, "wait": wait},
+        http_timeout=httpx.Timeout(30.0, connect=10.0, read=wait + 10.0))
+    tasks: list[Assignment] = reply["tasks"]
+    return tasks
+
+
+async def heartbeat(t: _transport.Transport, worker_id: str, leases: Sequence[Lease],
+                    retry: _transport.RetryPolicy) -> list[str]:
+    """Extend the leases of running tasks; returns the task runs the worker must stop."""
+    reply = await t.request("POST", _path("workers", worker_id, "heartbeat"),
+                            body={"tasks": list(leases)}, retry=retry)
+    return [str(task_run_id) for task_run_id in reply.get("cancel", [])]
+
+
+async def post_results(t: _transport.Transport, worker_id: str,
+                       results: Sequence[Result]) -> dict[str, list[str]]:
+    """Report finished (or released) tasks; fenced results come back in ``rejected``."""
+    reply: dict[str, list[str]] = await t.request(
+        "POST", _path("workers", worker_id, "results"), body={"results": list(results)},
+        what="task results")
+    return reply
+
+
+async def post_logs(t: _transport.Transport, worker_id: str, lines: Sequence[LogLine]) -> None:
+    """Ship buffered ``ctx.log()`` lines."""
+    await t.request("POST", _path("workers", worker_id, "logs"), body={"lines": list(lines)},
+                    what="task log lines")
+
+
+async def delete_worker(t: _transport.Transport, worker_id: str) -> None:
+    """Say goodbye on graceful shutdown."""
+    await t.request("DELETE", _path("workers", worker_id))
