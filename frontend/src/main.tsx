@@ -1,4 +1,11 @@
-import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query'
+import {
+  MutationCache,
+  type Query,
+  QueryCache,
+  QueryClient,
+  QueryClientProvider,
+  type QueryKey,
+} from '@tanstack/react-query'
 import { RouterProvider } from '@tanstack/react-router'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
@@ -16,9 +23,13 @@ function shouldRetry(failureCount: number, error: unknown): boolean {
 
 let router: ReturnType<typeof createAppRouter>
 
-/** A query refused with 401 means the session ended: back to the login page, then here again. */
-function onSessionLost(error: unknown) {
-  if (!(error instanceof ApiError) || !error.isUnauthorized) return
+/**
+ * A query refused with 401 means the session ended: back to the login page, then here again.
+ * Queries that expect to run logged out (the invite page asks "am I logged in?") opt out with
+ * `meta: { anonymousOk: true }`.
+ */
+function onSessionLost(error: unknown, query: Query<unknown, unknown, unknown, QueryKey>) {
+  if (!(error instanceof ApiError) || !error.isUnauthorized || query.meta?.anonymousOk) return
   const { pathname, href } = router.state.location
   if (pathname === '/login' || pathname === '/signup') return
   void router.navigate({ to: '/login', search: { redirect: href } })

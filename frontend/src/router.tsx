@@ -17,6 +17,7 @@ import { meQuery } from '@/api/auth'
 import { ApiError } from '@/api/errors'
 import { ErrorAlert } from '@/components/error-alert'
 import { Skeleton } from '@/components/ui/skeleton'
+import { validateAuditSearch } from '@/features/audit/search'
 import { LoginPage } from '@/features/auth/login-page'
 import { SignupPage } from '@/features/auth/signup-page'
 import { COMING_SOON, ComingSoon, type ComingSoonSpec } from '@/features/coming-soon/coming-soon'
@@ -63,6 +64,15 @@ const signupRoute = createRoute({
   component: SignupPage,
 })
 
+const inviteRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/invite',
+  validateSearch: (search: Record<string, unknown>): { token?: string } => ({
+    token: typeof search.token === 'string' && search.token ? search.token : undefined,
+  }),
+  component: lazyRouteComponent(() => import('@/features/auth/invite-page'), 'InvitePage'),
+})
+
 const appRoute = createRoute({
   getParentRoute: () => rootRoute,
   id: 'app',
@@ -107,6 +117,19 @@ const apiKeysRoute = createRoute({
   component: lazyRouteComponent(() => import('@/features/api-keys/api-keys-page'), 'ApiKeysPage'),
 })
 
+const membersRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/settings/members',
+  component: lazyRouteComponent(() => import('@/features/members/members-page'), 'MembersPage'),
+})
+
+const auditRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/settings/audit',
+  validateSearch: validateAuditSearch,
+  component: lazyRouteComponent(() => import('@/features/audit/audit-page'), 'AuditPage'),
+})
+
 const overviewRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/overview',
@@ -124,10 +147,13 @@ const alertsRoute = createRoute({ getParentRoute: () => appRoute, path: '/alerts
 const routeTree = rootRoute.addChildren([
   loginRoute,
   signupRoute,
+  inviteRoute,
   appRoute.addChildren([
     indexRoute,
     onboardingRoute,
     apiKeysRoute,
+    membersRoute,
+    auditRoute,
     overviewRoute,
     runsRoute,
     workflowsRoute,

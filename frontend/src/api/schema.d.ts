@@ -37,6 +37,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's audit log, newest first */
+        get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -139,6 +156,316 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Members of the tenant and their roles */
+        get: operations["listMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a member; their sessions in this tenant end at once */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        /** Change a member's role (the last owner cannot be demoted) */
+        patch: operations["updateMember"];
+        trace?: never;
+    };
+    "/api/v1/members/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Invites of the tenant, newest first, without tokens */
+        get: operations["listInvites"];
+        put?: never;
+        /** Invite an e-mail address (the token is in this response only) */
+        post: operations["createInvite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/invites/{invite_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a pending invite */
+        delete: operations["revokeInvite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/invites/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invite: into your account if logged in, else into a new account */
+        post: operations["acceptInvite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs, newest first, with filters */
+        get: operations["listRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run with its tasks and attempts */
+        get: operations["getRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/tasks/{task}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Log lines of one task of a run, oldest first */
+        get: operations["listTaskLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Workers: status, slots, running tasks, labels, last heartbeat */
+        get: operations["listWorkers"];
+        put?: never;
+        /** Register a worker process and the actions it runs */
+        post: operations["registerWorker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers/{worker_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deregister a worker on graceful shutdown */
+        delete: operations["stopWorker"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers/{worker_id}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extend leases; the reply lists tasks to stop */
+        post: operations["heartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers/{worker_id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Append task log lines */
+        post: operations["postLogs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers/{worker_id}/poll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Long-poll for up to max_tasks tasks */
+        post: operations["pollTasks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers/{worker_id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report task results (fenced on each lease) */
+        post: operations["postResults"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered workflows with their current version's tasks */
+        get: operations["listWorkflows"];
+        put?: never;
+        /** Register a workflow definition (a new version when it changed) */
+        post: operations["registerWorkflow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One workflow: tasks, triggers and every version */
+        get: operations["getWorkflow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{name}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a run of a workflow */
+        post: operations["triggerRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{name}/runs/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start many runs of a workflow in one transaction */
+        post: operations["triggerRuns"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -178,17 +505,173 @@ export interface components {
             revoked_at: string | null;
             scopes: string[];
         };
+        /** Assignment */
+        Assignment: {
+            action: string;
+            attempt: number;
+            execution_timeout: number;
+            input: unknown;
+            /** Format: uuid */
+            lease_id: string;
+            metadata: {
+                [key: string]: unknown;
+            };
+            parents: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            run_id: string;
+            task: string;
+            /** Format: uuid */
+            task_run_id: string;
+            workflow: string;
+        };
+        /** Attempt */
+        Attempt: {
+            attempt: number;
+            error: string | null;
+            /** Format: date-time */
+            finished_at: string;
+            /** Format: date-time */
+            started_at: string;
+            status: string;
+            traceback: string | null;
+            worker_id: string | null;
+        };
+        /** AuditEntry */
+        AuditEntry: {
+            action: string;
+            actor_id: string | null;
+            actor_type: string;
+            /** Format: date-time */
+            at: string;
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            ip: string | null;
+            target_id: string | null;
+            target_type: string | null;
+        };
+        /** BulkRunCreate */
+        BulkRunCreate: {
+            runs: components["schemas"]["BulkRunItem"][];
+        };
+        /** BulkRunItem */
+        BulkRunItem: {
+            input?: unknown;
+            key?: string | null;
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /** @description 1 low, 2 normal, 3 high */
+            priority?: number | null;
+        };
+        /** BulkRunsCreated */
+        BulkRunsCreated: {
+            ids: string[];
+        };
         /** Health */
         Health: {
             database: string;
             status: string;
             version: string;
         };
+        /** HeartbeatRequest */
+        HeartbeatRequest: {
+            tasks?: components["schemas"]["HeldTask"][];
+        };
+        /** HeartbeatResponse */
+        HeartbeatResponse: {
+            cancel: string[];
+        };
+        /** HeldTask */
+        HeldTask: {
+            /** Format: uuid */
+            lease_id: string;
+            /** Format: uuid */
+            task_run_id: string;
+        };
+        /** Invite */
+        Invite: {
+            accepted_at: string | null;
+            accepted_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: uuid */
+            id: string;
+            invited_by: string | null;
+            role: string;
+            /** @enum {string} */
+            status: "pending" | "accepted" | "expired";
+        };
+        /** InviteAccept */
+        InviteAccept: {
+            name?: string | null;
+            password?: string | null;
+            token: string;
+        };
+        /** InviteCreate */
+        InviteCreate: {
+            email: string;
+            /**
+             * @default member
+             * @enum {string}
+             */
+            role: "admin" | "member" | "viewer";
+        };
+        /** InviteCreated */
+        InviteCreated: {
+            accepted_at: string | null;
+            accepted_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: uuid */
+            id: string;
+            invited_by: string | null;
+            role: string;
+            /** @enum {string} */
+            status: "pending" | "accepted" | "expired";
+            token: string;
+        };
         /** LoginRequest */
         LoginRequest: {
             email: string;
             password: string;
             tenant_id?: string | null;
+        };
+        /** LogLine */
+        LogLine: {
+            /** Format: date-time */
+            at: string;
+            attempt: number;
+            level: string;
+            message: string;
+        };
+        /** LogLineIn */
+        LogLineIn: {
+            at?: string | null;
+            /** Format: uuid */
+            lease_id: string;
+            /**
+             * @default info
+             * @enum {string}
+             */
+            level: "debug" | "info" | "warning" | "error";
+            message: string;
+            /** Format: uuid */
+            task_run_id: string;
+        };
+        /** LogsRequest */
+        LogsRequest: {
+            lines: components["schemas"]["LogLineIn"][];
         };
         /** Me */
         Me: {
@@ -201,15 +684,139 @@ export interface components {
             tenants?: components["schemas"]["MembershipOut"][];
             user?: components["schemas"]["UserOut"] | null;
         };
+        /** Member */
+        Member: {
+            email: string;
+            /** Format: date-time */
+            joined_at: string;
+            name: string | null;
+            role: string;
+            /** Format: uuid */
+            user_id: string;
+        };
         /** MembershipOut */
         MembershipOut: {
             role: string;
             tenant: components["schemas"]["TenantOut"];
         };
+        /** MemberUpdate */
+        MemberUpdate: {
+            /** @enum {string} */
+            role: "owner" | "admin" | "member" | "viewer";
+        };
         /** Page[ApiKey] */
         "Page_app.domain.api_keys.schemas.ApiKey_": {
             items: components["schemas"]["ApiKey"][];
             next_cursor?: string | null;
+        };
+        /** Page[AuditEntry] */
+        "Page_app.domain.audit.schemas.AuditEntry_": {
+            items: components["schemas"]["AuditEntry"][];
+            next_cursor?: string | null;
+        };
+        /** Page[Invite] */
+        "Page_app.domain.members.schemas.Invite_": {
+            items: components["schemas"]["Invite"][];
+            next_cursor?: string | null;
+        };
+        /** Page[Member] */
+        "Page_app.domain.members.schemas.Member_": {
+            items: components["schemas"]["Member"][];
+            next_cursor?: string | null;
+        };
+        /** Page[LogLine] */
+        "Page_app.domain.runs.schemas.LogLine_": {
+            items: components["schemas"]["LogLine"][];
+            next_cursor?: string | null;
+        };
+        /** Page[RunSummary] */
+        "Page_app.domain.runs.schemas.RunSummary_": {
+            items: components["schemas"]["RunSummary"][];
+            next_cursor?: string | null;
+        };
+        /** Page[Worker] */
+        "Page_app.domain.workers.schemas.Worker_": {
+            items: components["schemas"]["Worker"][];
+            next_cursor?: string | null;
+        };
+        /** Page[Workflow] */
+        "Page_app.domain.workflows.schemas.Workflow_": {
+            items: components["schemas"]["Workflow"][];
+            next_cursor?: string | null;
+        };
+        /** PollRequest */
+        PollRequest: {
+            /** @default 1 */
+            max_tasks: number;
+            /** @default 20 */
+            wait: number;
+        };
+        /** PollResponse */
+        PollResponse: {
+            tasks: components["schemas"]["Assignment"][];
+        };
+        /** Registered */
+        Registered: {
+            checksum: string;
+            created: boolean;
+            name: string;
+            version: number;
+        };
+        /** ResultsRequest */
+        ResultsRequest: {
+            results: components["schemas"]["TaskResult"][];
+        };
+        /** ResultsResponse */
+        ResultsResponse: {
+            accepted: string[];
+            rejected: string[];
+        };
+        /** Run */
+        Run: {
+            /** Format: date-time */
+            created_at: string;
+            error: string | null;
+            finished_at: string | null;
+            /** Format: uuid */
+            id: string;
+            input: unknown;
+            metadata: {
+                [key: string]: unknown;
+            };
+            output: unknown;
+            parent_run_id: string | null;
+            priority: number;
+            started_at: string | null;
+            status: string;
+            tasks: components["schemas"]["TaskState"][];
+            version: number;
+            workflow: string;
+        };
+        /** RunCreate */
+        RunCreate: {
+            input?: unknown;
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /** @description 1 low, 2 normal, 3 high */
+            priority?: number | null;
+        };
+        /** RunSummary */
+        RunSummary: {
+            /** Format: date-time */
+            created_at: string;
+            error: string | null;
+            finished_at: string | null;
+            /** Format: uuid */
+            id: string;
+            metadata: {
+                [key: string]: unknown;
+            };
+            parent_run_id: string | null;
+            priority: number;
+            started_at: string | null;
+            status: string;
+            workflow: string;
         };
         /** SessionOut */
         SessionOut: {
@@ -232,6 +839,60 @@ export interface components {
             /** Format: uuid */
             tenant_id: string;
         };
+        /** TaskDefinition */
+        TaskDefinition: {
+            /** @default 2 */
+            backoff_factor: number;
+            /** @default 3600 */
+            backoff_max_seconds: number;
+            /** @default 60 */
+            execution_timeout: number;
+            /** @description Letters, digits and _ . : - (≤ 100) */
+            name: string;
+            parents?: string[];
+            /** @default 0 */
+            retries: number;
+            schedule_timeout?: number | null;
+        };
+        /** TaskOut */
+        TaskOut: {
+            execution_timeout: number;
+            name: string;
+            parents: string[];
+            retries: number;
+        };
+        /** TaskResult */
+        TaskResult: {
+            error?: string | null;
+            /** Format: uuid */
+            lease_id: string;
+            output?: unknown;
+            /** @default true */
+            retryable: boolean;
+            /** @enum {string} */
+            status: "succeeded" | "failed" | "released";
+            /** Format: uuid */
+            task_run_id: string;
+            traceback?: string | null;
+        };
+        /** TaskState */
+        TaskState: {
+            attempt: number;
+            attempts: components["schemas"]["Attempt"][];
+            error: string | null;
+            finished_at: string | null;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            output: unknown;
+            parents: string[];
+            queued_at: string | null;
+            retry_at: string | null;
+            started_at: string | null;
+            status: string;
+            waiting_for: string | null;
+            worker_id: string | null;
+        };
         /** TenantOut */
         TenantOut: {
             /** Format: uuid */
@@ -244,6 +905,86 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string | null;
+        };
+        /** VersionOut */
+        VersionOut: {
+            checksum: string;
+            /** Format: date-time */
+            created_at: string;
+            version: number;
+        };
+        /** Worker */
+        Worker: {
+            actions: string[];
+            /** Format: uuid */
+            id: string;
+            labels: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            last_heartbeat_at: string;
+            name: string;
+            /** Format: date-time */
+            registered_at: string;
+            running: number;
+            slots: number;
+            status: string;
+        };
+        /** WorkerRegister */
+        WorkerRegister: {
+            actions: string[];
+            labels?: {
+                [key: string]: string | number | boolean;
+            };
+            name: string;
+            /** @default 10 */
+            slots: number;
+        };
+        /** WorkerRegistered */
+        WorkerRegistered: {
+            heartbeat_interval: number;
+            /** Format: uuid */
+            id: string;
+            lease_seconds: number;
+            max_poll_wait: number;
+        };
+        /** Workflow */
+        Workflow: {
+            checksum: string;
+            /** Format: date-time */
+            created_at: string;
+            description: string | null;
+            name: string;
+            on_crons: string[];
+            on_events: string[];
+            tasks: components["schemas"]["TaskOut"][];
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+        };
+        /** WorkflowDefinition */
+        WorkflowDefinition: {
+            description?: string | null;
+            /** @description Letters, digits and _ . : - (≤ 100) */
+            name: string;
+            on_crons?: string[];
+            on_events?: string[];
+            tasks: components["schemas"]["TaskDefinition"][];
+        };
+        /** WorkflowDetail */
+        WorkflowDetail: {
+            checksum: string;
+            /** Format: date-time */
+            created_at: string;
+            description: string | null;
+            name: string;
+            on_crons: string[];
+            on_events: string[];
+            tasks: components["schemas"]["TaskOut"][];
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+            versions: components["schemas"]["VersionOut"][];
         };
     };
     responses: never;
@@ -350,6 +1091,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                /** @description Only entries with this action, e.g. `api_key.created`. */
+                action?: string | null;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.audit.schemas.AuditEntry_"];
+                };
             };
             /** @description Bad request syntax or unsupported method */
             400: {
@@ -541,6 +1324,882 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.members.schemas.Member_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    updateMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listInvites: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.members.schemas.Invite_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    createInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteCreated"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    revokeInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invite_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    acceptInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteAccept"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listRuns: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+                /** @description key:value, repeatable; all must match */
+                metadata?: string[] | null;
+                /** @description Created at or after (ISO-8601) */
+                since?: string | null;
+                /** @description Run status */
+                status?: string | null;
+                /** @description Created before (ISO-8601) */
+                until?: string | null;
+                /** @description Workflow name */
+                workflow?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.runs.schemas.RunSummary_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    getRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listTaskLogs: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.runs.schemas.LogLine_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listWorkers: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.workers.schemas.Worker_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    registerWorker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkerRegister"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerRegistered"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    stopWorker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    heartbeat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HeartbeatRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatResponse"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    postLogs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogsRequest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    pollTasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PollRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PollResponse"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    postResults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResultsRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResultsResponse"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listWorkflows: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.workflows.schemas.Workflow_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    registerWorkflow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkflowDefinition"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Registered"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    getWorkflow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    triggerRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Same key and body → the same run */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    triggerRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRunCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkRunsCreated"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };

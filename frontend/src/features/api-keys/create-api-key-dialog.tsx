@@ -128,6 +128,7 @@ export function CreateApiKeyDialog({
                   <Checkbox
                     id={`scope-${scope}`}
                     className="mt-0.5"
+                    aria-describedby={`scope-${scope}-hint`}
                     checked={scopes.includes(scope)}
                     onChange={(e) =>
                       setScopes((current) =>
@@ -135,10 +136,10 @@ export function CreateApiKeyDialog({
                       )
                     }
                   />
-                  <Label htmlFor={`scope-${scope}`} className="grid gap-0.5 font-normal">
-                    <span className="font-medium">{scope}</span>
-                    <span className="text-xs text-muted-foreground">{description}</span>
-                  </Label>
+                  <div className="grid gap-0.5">
+                    <Label htmlFor={`scope-${scope}`}>{scope}</Label>
+                    <p id={`scope-${scope}-hint`} className="text-xs text-muted-foreground">{description}</p>
+                  </div>
                 </div>
               ))}
             </fieldset>

@@ -1,6 +1,6 @@
 /**
  * Runs filters ↔ URL search params. The URL is the source of truth (shareable, back-button
- * friendly): `/runs?status=failed,running&workflow=etl&range=24h&meta=customer=acme`.
+ * friendly): `/runs?status=failed&workflow=etl&range=24h&meta=customer:acme,region:eu`.
  * Every value in the URL is a plain string; `parseRunsSearch` normalises whatever a user typed
  * or pasted, dropping what it does not understand instead of failing the page.
  */
@@ -21,14 +21,13 @@ export type TimeRange = RelativeRange | 'custom'
 
 /** The runs page's search params, as they appear in the URL (normalised). */
 export interface RunsSearch {
-  /** Comma-separated statuses, in canonical order. */
-  status?: string
+  status?: RunStatus
   workflow?: string
   range?: TimeRange
   /** Custom range bounds (ISO-8601), only with `range=custom`. */
   from?: string
   to?: string
-  /** Metadata equality filters: `key=value` pairs separated by commas. */
+  /** Metadata equality filters: `key:value` pairs separated by commas (all must match). */
   meta?: string
   /** Opaque cursor of the page being shown (absent: the first page). */
   cursor?: string
@@ -36,7 +35,7 @@ export interface RunsSearch {
 
 /** The same filters in the shape code works with. */
 export interface RunsFilters {
-  statuses: RunStatus[]
+  status?: RunStatus
   workflow?: string
   range?: TimeRange
   from?: string
@@ -59,10 +58,9 @@ function isoDate(value: unknown): string | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
 }
 
-export function parseStatuses(value: unknown): RunStatus[] {
-  const raw = Array.isArray(value) ? value.join(',') : (text(value) ?? '')
-  const wanted = new Set(raw.split(',').map((s) => s.trim().toLowerCase()))
-  return RUN_STATUSES.filter((status) => wanted.has(status))
+export function parseStatus(value: unknown): RunStatus | undefined {
+  const raw = text(value)?.toLowerCase()
+  return RUN_STATUSES.find((status) => status === raw)
 }
 
 export function parseMetadata(value: unknown): Record<string, string> {
@@ -70,10 +68,10 @@ export function parseMetadata(value: unknown): Record<string, string> {
   const out: Record<string, string> = {}
   if (!raw) return out
   for (const pair of raw.split(',')) {
-    const eq = pair.indexOf('=')
-    if (eq <= 0) continue
-    const key = pair.slice(0, eq).trim()
-    const val = pair.slice(eq + 1).trim()
+    const colon = pair.indexOf(':')
+    if (colon <= 0) continue
+    const key = pair.slice(0, colon).trim()
+    const val = pair.slice(colon + 1).trim()
     if (key) out[key] = val
   }
   return out
@@ -82,14 +80,16 @@ export function parseMetadata(value: unknown): Record<string, string> {
 export function formatMetadata(metadata: Record<string, string>): string | undefined {
   const pairs = Object.entries(metadata)
     .filter(([key]) => key.trim())
-    .map(([key, value]) => `${key.trim()}=${value.trim()}`)
+    .map(([key, value]) => `${key.trim()}:${value.trim()}`)
   return pairs.length ? pairs.join(',') : undefined
 }
 
 /** URL search (anything) → normalised filters. */
 export function searchToFilters(search: Record<string, unknown>): RunsFilters {
   const range = text(search.range)
-  const filters: RunsFilters = { statuses: parseStatuses(search.status), metadata: parseMetadata(search.meta) }
+  const filters: RunsFilters = { metadata: parseMetadata(search.meta) }
+  const status = parseStatus(search.status)
+  if (status) filters.status = status
   const workflow = text(search.workflow)
   if (workflow) filters.workflow = workflow
   if (range && (range === 'custom' || range in TIME_RANGES)) {
@@ -110,8 +110,7 @@ export function searchToFilters(search: Record<string, unknown>): RunsFilters {
 /** Normalised filters → URL search (only the keys that carry a value). */
 export function filtersToSearch(filters: RunsFilters): RunsSearch {
   const search: RunsSearch = {}
-  const statuses = RUN_STATUSES.filter((s) => filters.statuses.includes(s))
-  if (statuses.length) search.status = statuses.join(',')
+  if (filters.status) search.status = filters.status
   if (filters.workflow) search.workflow = filters.workflow
   if (filters.range) {
     search.range = filters.range
@@ -141,9 +140,24 @@ export function timeWindow(filters: RunsFilters, now: number = Date.now()): { af
 /** True when any filter narrows the list (the cursor is position, not a filter). */
 export function hasFilters(filters: RunsFilters): boolean {
   return (
-    filters.statuses.length > 0 ||
+    Boolean(filters.status) ||
     Boolean(filters.workflow) ||
     Boolean(filters.range) ||
     Object.keys(filters.metadata).length > 0
   )
+}
+
+/** The query parameters of `GET /api/v1/runs` for these filters. */
+export function filtersToApiQuery(filters: RunsFilters, limit: number, now: number = Date.now()) {
+  const { after, before } = timeWindow(filters, now)
+  const metadata = Object.entries(filters.metadata).map(([key, value]) => `${key}:${value}`)
+  return {
+    limit,
+    ...(filters.status ? { status: filters.status } : {}),
+    ...(filters.workflow ? { workflow: filters.workflow } : {}),
+    ...(after ? { since: after } : {}),
+    ...(before ? { until: before } : {}),
+    ...(metadata.length ? { metadata } : {}),
+    ...(filters.cursor ? { cursor: filters.cursor } : {}),
+  }
 }

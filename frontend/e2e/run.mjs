@@ -1,0 +1,239 @@
+// Browser end-to-end test: a real server (embedded Postgres), the built SPA, Debian's chromium
+// driven by playwright-core. Run `npm run build` first; `npm run e2e` builds nothing itself.
+//
+// Flow: sign up → onboarding → create an API key (shown once) → API keys page lists it without
+// the secret → log out → log in → screenshots of the main pages (test-results/screenshots).
+import { existsSync, mkdirSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+import { startServer } from './server.mjs'
+
+const CHROMIUM = process.env.KILN_E2E_CHROMIUM ?? '/usr/bin/chromium'
+const TOTAL_BUDGET_MS = 115_000
+const STEP_TIMEOUT_MS = 20_000
+
+const frontendRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const shots = join(frontendRoot, 'test-results', 'screenshots')
+
+if (!existsSync(CHROMIUM)) {
+  console.error(`e2e: ${CHROMIUM} not found. Install Debian's chromium first:`)
+  console.error('  sudo apt-get install -y chromium')
+  console.error('(`npx playwright install` cannot download browsers here; KILN_E2E_CHROMIUM overrides the path.)')
+  process.exit(2)
+}
+
+const t0 = Date.now()
+const log = (/** @type {string} */ line) => console.log(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`)
+let passed = 0
+
+/**
+ * Run one step with its own deadline.
+ * @template T
+ * @param {string} name
+ * @param {() => Promise<T>} fn
+ * @param {number} [timeout]
+ * @returns {Promise<T>}
+ */
+async function step(name, fn, timeout = STEP_TIMEOUT_MS) {
+  const started = Date.now()
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`step "${name}" took longer than ${timeout / 1000} s`)), timeout)
+  })
+  try {
+    const result = /** @type {T} */ (await Promise.race([fn(), deadline]))
+    passed += 1
+    log(`ok   ${name} (${Date.now() - started} ms)`)
+    return result
+  } catch (error) {
+    log(`FAIL ${name}`)
+    throw error
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** @param {boolean} condition @param {string} message */
+function expect(condition, message) {
+  if (!condition) throw new Error(`expectation failed: ${message}`)
+}
+
+// The whole run is bounded: a hung browser or server cannot stall CI.
+const watchdog = setTimeout(() => {
+  console.error(`e2e: exceeded the ${TOTAL_BUDGET_MS / 1000} s budget; aborting`)
+  process.exit(3)
+}, TOTAL_BUDGET_MS)
+watchdog.unref()
+
+mkdirSync(shots, { recursive: true })
+/** @type {Awaited<ReturnType<typeof startServer>> | undefined} */
+let server
+/** @type {import('playwright-core').Browser | undefined} */
+let browser
+let failed = false
+try {
+  server = await step('start server', () => startServer({ frontendRoot, log }), 70_000)
+  const base = server.url
+  browser = await step('launch chromium', () =>
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    }),
+  )
+  const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, colorScheme: 'light' })
+  context.setDefaultTimeout(10_000)
+  const page = await context.newPage()
+  /** @type {string[]} */
+  const consoleErrors = []
+  page.on('console', (message) => {
+    // 401s are expected: the app asks "who am I?" while logged out, and the test checks logout.
+    if (message.type() === 'error' && !/status of 401/.test(message.text())) consoleErrors.push(message.text())
+  })
+  page.on('pageerror', (error) => consoleErrors.push(String(error)))
+  const shot = (/** @type {string} */ name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+
+  const email = `e2e-${Date.now()}@example.com`
+  const password = 'correct horse battery staple'
+
+  await step('anonymous visit redirects to log in', async () => {
+    await page.goto(`${base}/runs`)
+    await page.waitForURL(/\/login\?redirect=/)
+    await page.getByRole('heading', { name: 'Log in' }).waitFor()
+    await shot('login')
+  })
+
+  await step('sign up lands on onboarding', async () => {
+    await page.getByRole('link', { name: 'Create an account' }).click()
+    await page.waitForURL(/\/signup$/)
+    await page.getByLabel('Your name').fill('E2E Tester')
+    await page.getByLabel('E-mail').fill(email)
+    await page.getByLabel('Password').fill(password)
+    await page.getByLabel('Organization').fill('E2E Org')
+    await shot('signup')
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await page.waitForURL(/\/onboarding$/)
+    await page.getByRole('heading', { name: /Welcome to Kiln/ }).waitFor()
+    expect((await page.getByTestId('current-tenant').textContent()) === 'E2E Org', 'tenant switcher shows the new tenant')
+  })
+
+  const secret = await step('create an API key on onboarding, shown once', async () => {
+    await page.getByRole('button', { name: 'Create API key' }).click()
+    const code = page.locator('pre code').filter({ hasText: /^kiln_[0-9A-Za-z]{49}$/ })
+    await code.waitFor()
+    const key = (await code.textContent())?.trim() ?? ''
+    expect(/^kiln_[0-9A-Za-z]{49}$/.test(key), `a kiln_ key is shown (got ${key.slice(0, 12)}…)`)
+    const curl = await page.locator('pre code').filter({ hasText: 'curl -X POST' }).textContent()
+    expect(curl?.includes(`Authorization: Bearer ${key}`) ?? false, 'the curl line carries the real key')
+    expect(curl?.includes(`${base}/api/v1/workflows/`) ?? false, 'the curl line carries the server URL')
+    const setup = await page.locator('pre code').filter({ hasText: 'export KILN_API_KEY' }).textContent()
+    expect(setup?.includes(key) ?? false, 'the worker setup exports the real key')
+    await shot('onboarding')
+    return key
+  })
+
+  await step('the key works against the API', async () => {
+    const response = await fetch(`${base}/api/v1/me`, { headers: { Authorization: `Bearer ${secret}` } })
+    expect(response.ok, `GET /api/v1/me with the key answers ${response.status}`)
+  })
+
+  await step('API keys page lists the key without its secret', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click()
+    await page.waitForURL(/\/settings\/api-keys$/)
+    const row = page.getByTestId('api-key-row').filter({ hasText: 'first-worker' })
+    await row.waitFor()
+    expect(((await row.textContent()) ?? '').includes(secret.slice(0, 13)), 'the row shows the key prefix')
+    const html = await page.content()
+    expect(!html.includes(secret), 'the secret is not on the page')
+    await shot('api-keys')
+  })
+
+  await step('create a second key with the dialog', async () => {
+    await page.getByRole('button', { name: 'Create API key' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('Name').fill('ci-trigger')
+    await dialog.getByLabel('worker', { exact: true }).uncheck()
+    await dialog.getByLabel('trigger', { exact: true }).check()
+    await dialog.getByLabel('Expires').selectOption('30')
+    await dialog.getByRole('button', { name: 'Create key' }).click()
+    await dialog.getByText('API key “ci-trigger” created').waitFor()
+    await shot('api-key-created')
+    await dialog.getByRole('button', { name: 'Done, I saved it' }).click()
+    await page.getByTestId('api-key-row').filter({ hasText: 'ci-trigger' }).waitFor()
+  })
+
+  await step('members page and invite link', async () => {
+    await page.getByRole('link', { name: 'Members' }).click()
+    await page.getByRole('cell', { name: /E2E Tester/ }).waitFor()
+    await page.getByRole('button', { name: 'Invite member' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('E-mail').fill(`friend-${Date.now()}@example.com`)
+    await dialog.getByRole('button', { name: 'Create invite' }).click()
+    await dialog.locator('pre code').filter({ hasText: `${base}/invite?token=` }).waitFor()
+    await dialog.getByRole('button', { name: 'Done' }).click()
+    await page.getByRole('table', { name: 'Invites' }).waitFor()
+    await shot('members')
+  })
+
+  await step('audit log records the actions', async () => {
+    await page.getByRole('link', { name: 'Audit log' }).click()
+    await page.getByRole('table', { name: 'Audit log' }).getByText('api_key.created').first().waitFor()
+    await shot('audit')
+  })
+
+  await step('log out', async () => {
+    await page.getByRole('button', { name: 'Account menu' }).click()
+    await page.getByRole('menuitem', { name: 'Log out' }).click()
+    await page.waitForURL(/\/login/)
+    const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status)
+    expect(me === 401, `after logout /api/v1/me answers 401 (got ${me})`)
+  })
+
+  await step('log in again', async () => {
+    await page.getByLabel('E-mail').fill(email)
+    await page.getByLabel('Password').fill(password)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.waitForURL((url) => !url.pathname.startsWith('/login'))
+    await page.getByTestId('current-tenant').waitFor()
+  })
+
+  for (const [name, path, heading] of [
+    ['overview', '/overview', 'Overview'],
+    ['runs', '/runs', 'Runs'],
+    ['workflows', '/workflows', 'Workflows'],
+    ['workers', '/workers', 'Workers'],
+    ['alerts', '/alerts', 'Alerts'],
+  ]) {
+    await step(`screenshot ${name}`, async () => {
+      await page.goto(`${base}${path}`)
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor()
+      await shot(name)
+    })
+  }
+
+  await step('dark theme', async () => {
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click()
+    expect(await page.evaluate(() => document.documentElement.classList.contains('dark')), 'html has the dark class')
+    await page.goto(`${base}/settings/api-keys`)
+    await page.getByTestId('api-key-row').first().waitFor()
+    expect(await page.evaluate(() => document.documentElement.classList.contains('dark')), 'the choice persists across loads')
+    await shot('api-keys-dark')
+  })
+
+  await step('deep link to an unknown page shows not-found', async () => {
+    await page.goto(`${base}/no/such/page`)
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor()
+  })
+
+  expect(consoleErrors.length === 0, `no browser console errors:\n${consoleErrors.join('\n')}`)
+} catch (error) {
+  failed = true
+  console.error(error instanceof Error ? error.stack ?? error.message : error)
+  if (server) console.error(`--- server output (last lines) ---\n${server.output.slice(-20).join('\n')}`)
+} finally {
+  await browser?.close().catch(() => {})
+  await server?.stop()
+}
+log(`${failed ? 'FAILED' : 'passed'}: ${passed} steps; screenshots in ${shots}`)
+process.exit(failed ? 1 : 0)
