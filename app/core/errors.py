@@ -10,7 +10,8 @@ from typing import Any
 
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = structlog.get_logger("kiln.errors")
@@ -89,22 +90,33 @@ def _kiln_error(_: Request[Any, Any, Any], exc: KilnError) -> Response[Any]:
 
 
 def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    # Litestar reports malformed or non-conforming bodies as 400; we answer 422 with the field list
-    # for well-formed JSON that breaks the schema, 400 for unparseable JSON.
+    # Litestar reports a body or parameter that breaks the schema with one entry per field; we
+    # answer 422 naming the first field. A missing body shows up as a KeyError on ``data``.
     details = exc.extra if isinstance(exc.extra, list) else None
-    status = 422 if details else 400
-    message = exc.detail or "request body is invalid"
-    if details:
-        first = details[0]
-        message = f"{first.get('message', message)} ({first.get('key', 'body')})"
-    return Response(error_body(_HTTP_CODES[status], message, details), status_code=status)
+    if not details:
+        return Response(error_body("bad_request", exc.detail or "request is invalid"),
+                        status_code=400)
+    first = details[0]
+    if first.get("key") == "data" and first.get("message") == "'data'":
+        return Response(error_body("bad_request", "request body is required: send a JSON object"),
+                        status_code=400)
+    where = first.get("key", "body")
+    reason = str(first.get("message", "invalid value"))
+    if "matching regex" in reason:  # msgspec quotes the raw pattern: say what it means instead
+        reason = "Value does not have the expected format"
+    message = f"{reason} ({'body' if where == 'data' else where})"
+    return Response(error_body("validation_error", message, details), status_code=422)
 
 
-def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     code = _HTTP_CODES.get(exc.status_code, "error")
-    return Response(
-        error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-    )
+    message = str(exc.detail)
+    if isinstance(exc.__cause__, SerializationException):
+        message = f"request body is not valid JSON: {message}"
+    elif isinstance(exc, RequestEntityTooLarge):
+        limit = request.route_handler.resolve_request_max_body_size()
+        message = f"request body is larger than the {limit}-byte limit"
+    return Response(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
