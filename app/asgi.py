@@ -22,6 +22,9 @@ from app.domain import routes
 from app.domain.auth.middleware import authentication_middleware
 from app.domain.auth.services import AuthConfig
 from app.domain.auth.tokens import TokenSigner
+from app.engine.config import EngineConfig
+from app.engine.runtime import Engine
+from app.hooks.manager import get_plugin_manager
 from app.settings import Settings
 
 
@@ -36,11 +39,17 @@ def create_app(settings: Settings) -> Litestar:
         urls.authenticator_password(secret, settings.authenticator_password),
     )
     db = Database(login_url, pool_size=settings.pool_size)
+    engine = Engine(db, EngineConfig(
+        lease_seconds=settings.lease_seconds, heartbeat_interval=settings.lease_seconds / 3,
+        max_poll_wait=settings.max_poll_wait, max_rescues=settings.max_rescues,
+        worker_lost_after=max(settings.lease_seconds, settings.max_poll_wait) * 2,
+    ))
     signer = TokenSigner(secret, settings.previous_secret_keys)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.connect()
+        await engine.start()
         running = loops.build(app.state) if settings.run_loops else []
         for loop in running:
             loop.start()
@@ -49,11 +58,14 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             for loop in running:
                 await loop.stop()
+            await engine.stop()
             await db.close()
 
     state = State({
         "settings": settings,
         "db": db,
+        "engine": engine,
+        "plugins": get_plugin_manager(settings),
         "signer": signer,
         "auth": AuthConfig(
             signer=signer, session_ttl=dt.timedelta(hours=settings.session_ttl_hours)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from litestar.datastructures import State
 
 from app.core.loop import Loop
+from app.domain.alerts import loops as alert_loops
+from app.engine.loops import Sweeper
 
 
 def build(state: State) -> list[Loop]:
     """Instantiate every loop for this process, sharing ``state`` (db, settings, plugins)."""
-    del state
-    return []
+    return [Sweeper(state.engine), *alert_loops.build(state)]

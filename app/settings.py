@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     log_format: str = "console"
     """``console`` for humans, ``json`` for log shippers."""
 
+    lease_seconds: float = 30.0
+    """A claimed task's lease; workers heartbeat every third of it. A worker silent this long
+    loses its tasks, which run again elsewhere."""
+    max_poll_wait: float = 20.0
+    """Longest a worker's long-poll is parked (keep below proxies' idle timeouts)."""
+    max_rescues: int = 3
+    """Lost leases tolerated per task before it fails (a task that kills its worker)."""
+
     run_loops: bool = True
     """Run the background loops in this process (tests of a single loop turn them off)."""
 

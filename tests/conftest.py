@@ -3,13 +3,15 @@ a migrated template database, a fresh database and app per test, and HTTP client
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from app.asgi import create_app
 from app.db import urls
@@ -58,9 +60,38 @@ def app(settings: Settings) -> Litestar:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """Real HTTP requests through the ASGI app, on the test's own event loop (so tests may also
+    reach ``app.state`` — the engine, the pools — directly)."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    async with running(app), httpx.AsyncClient(
+        transport=transport, base_url="http://testserver.local"
+    ) as test_client:
         yield test_client
+
+
+@contextlib.asynccontextmanager
+async def running(app: Litestar) -> AsyncIterator[None]:
+    """Run the app's lifespan in a task of its own: Litestar enters and exits it in an anyio
+    task group, which must happen in one task (pytest may tear fixtures down in another)."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def lifespan() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(lifespan())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # startup failed: raise its error here
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 @pytest.fixture

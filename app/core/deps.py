@@ -11,11 +11,17 @@ from litestar.di import NamedDependency, Provide
 from app.db.database import Database
 from app.domain.auth.guards import current_principal
 from app.domain.auth.principal import Principal
+from app.engine.runtime import Engine
 
 
 def provide_db(state: State) -> Database:
     db: Database = state.db
     return db
+
+
+def provide_engine(state: State) -> Engine:
+    engine: Engine = state.engine
+    return engine
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
@@ -28,11 +34,13 @@ def provide_client_ip(request: Request[Any, Any, Any]) -> str | None:
 
 DEPENDENCIES = {
     "db": Provide(provide_db, sync_to_thread=False),
+    "engine": Provide(provide_engine, sync_to_thread=False),
     "principal": Provide(provide_principal, sync_to_thread=False),
     "client_ip": Provide(provide_client_ip, sync_to_thread=False),
 }
 
 # Handler parameter types: name the dependency explicitly (Litestar 3 drops inferred ones).
 DB = NamedDependency[Database]
+EngineDep = NamedDependency[Engine]
 Caller = NamedDependency[Principal]
 ClientIP = NamedDependency[str | None]

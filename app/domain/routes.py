@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
+from app.domain.alerts.controllers import AlertController
 from app.domain.api_keys.controllers import ApiKeyController
 from app.domain.audit.controllers import AuditController
 from app.domain.auth.controllers import AuthController, MeController
 from app.domain.members.controllers import InvitesController, MembersController
+from app.domain.plugins.controllers import PluginController
+from app.domain.runs.controllers import RunController, TriggerController
 from app.domain.system.controllers import SystemController
+from app.domain.workers.controllers import WorkerController
+from app.domain.workflows.controllers import WorkflowController
 
 HANDLERS: list[ControllerRouterHandler] = [
     SystemController,
@@ -18,4 +23,10 @@ HANDLERS: list[ControllerRouterHandler] = [
     MembersController,
     InvitesController,
     AuditController,
+    WorkflowController,
+    TriggerController,
+    RunController,
+    WorkerController,
+    AlertController,
+    PluginController,
 ]

@@ -92,6 +92,11 @@ def upgrade() -> None:
       max_attempts integer NOT NULL CHECK (max_attempts >= 1),
       pending_parents integer NOT NULL CHECK (pending_parents >= 0),
       priority smallint NOT NULL DEFAULT 2,
+      execution_timeout real NOT NULL DEFAULT 60 CHECK (execution_timeout > 0),
+      backoff_factor real NOT NULL DEFAULT 2 CHECK (backoff_factor >= 1),
+      backoff_max real NOT NULL DEFAULT 3600 CHECK (backoff_max > 0),
+      rescues integer NOT NULL DEFAULT 0 CHECK (rescues >= 0),
+      is_leaf boolean NOT NULL DEFAULT false,
       worker_id uuid,
       lease_id uuid,
       lease_expires_at timestamptz,
@@ -109,8 +114,7 @@ def upgrade() -> None:
       CHECK (status <> 'running' OR (lease_id IS NOT NULL AND worker_id IS NOT NULL
                                      AND lease_expires_at IS NOT NULL AND started_at IS NOT NULL)),
       CHECK ((status IN {TERMINAL}) = (finished_at IS NOT NULL)),
-      CHECK (status <> 'queued' OR pending_parents = 0),
-      CHECK (attempt <= max_attempts + 1000)
+      CHECK (status <> 'queued' OR pending_parents = 0)
     );
     -- the lease reaper and timers sweep across tenants (kiln_engine), hence no tenant prefix
     CREATE INDEX task_runs_leases ON task_runs (lease_expires_at) WHERE status = 'running';

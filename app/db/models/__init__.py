@@ -7,6 +7,17 @@ only map it. ``tenant_tables()`` feeds the generated isolation tests.
 from __future__ import annotations
 
 from app.db.models.base import Base, tenant_tables
+from app.db.models.engine import (
+    OutboxEvent,
+    QueueItem,
+    TaskAttempt,
+    TaskLog,
+    TaskRun,
+    Worker,
+    Workflow,
+    WorkflowRun,
+    WorkflowVersion,
+)
 from app.db.models.identity import ApiKey, AuditEntry, Invite, Membership, Session, Tenant, User
 
 __all__ = [
@@ -15,8 +26,17 @@ __all__ = [
     "Base",
     "Invite",
     "Membership",
+    "OutboxEvent",
+    "QueueItem",
     "Session",
+    "TaskAttempt",
+    "TaskLog",
+    "TaskRun",
     "Tenant",
     "User",
+    "Worker",
+    "Workflow",
+    "WorkflowRun",
+    "WorkflowVersion",
     "tenant_tables",
 ]

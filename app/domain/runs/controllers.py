@@ -1,0 +1,83 @@
+"""``/api/v1/runs`` and triggering under ``/api/v1/workflows/{name}/runs``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from app.core import pagination
+from app.core.deps import DB, Caller, EngineDep
+from app.domain.auth.guards import requires
+from app.domain.auth.principal import Permission
+from app.domain.runs import schemas, services
+
+
+class TriggerController(Controller):
+    path = "/api/v1/workflows/{name:str}/runs"
+    tags = ["runs"]
+    guards = [requires(Permission.TRIGGER)]
+
+    @post("/", operation_id="triggerRun", summary="Start a run of a workflow")
+    async def trigger(
+        self, db: DB, engine: EngineDep, principal: Caller, name: FromPath[str],
+        data: JSONBody[schemas.RunCreate],
+        idempotency_key: Annotated[str | None, HeaderParameter(
+            name="Idempotency-Key", description="Same key and body → the same run")] = None,
+    ) -> Response[schemas.Run]:
+        triggered = await services.trigger_one(engine, principal, name, data, idempotency_key)
+        run = await services.get_run(db, engine, principal, triggered.run_id)
+        return Response(run, status_code=HTTP_201_CREATED if triggered.created else HTTP_200_OK)
+
+    @post("/bulk", operation_id="triggerRuns", status_code=HTTP_201_CREATED,
+          summary="Start many runs of a workflow in one transaction")
+    async def trigger_bulk(
+        self, engine: EngineDep, principal: Caller, name: FromPath[str],
+        data: JSONBody[schemas.BulkRunCreate],
+    ) -> schemas.BulkRunsCreated:
+        return schemas.BulkRunsCreated(
+            ids=await services.trigger_bulk(engine, principal, name, data)
+        )
+
+
+class RunController(Controller):
+    path = "/api/v1/runs"
+    tags = ["runs"]
+    guards = [requires(Permission.READ)]
+
+    @get("/", operation_id="listRuns", summary="Runs, newest first, with filters")
+    async def list_runs(
+        self, db: DB, principal: Caller,
+        status: Annotated[str | None, QueryParameter(description="Run status")] = None,
+        workflow: Annotated[str | None, QueryParameter(description="Workflow name")] = None,
+        since: Annotated[dt.datetime | None, QueryParameter(
+            description="Created at or after (ISO-8601)")] = None,
+        until: Annotated[dt.datetime | None, QueryParameter(
+            description="Created before (ISO-8601)")] = None,
+        metadata: Annotated[list[str] | None, QueryParameter(
+            description="key:value, repeatable; all must match")] = None,
+        limit: pagination.Limit = None,
+        cursor: pagination.Cursor = None,
+    ) -> pagination.Page[schemas.RunSummary]:
+        return await services.list_runs(
+            db, principal, status=status, workflow=workflow, since=since, until=until,
+            metadata=metadata or [], limit=limit, cursor=cursor,
+        )
+
+    @get("/{run_id:uuid}", operation_id="getRun", summary="A run with its tasks and attempts")
+    async def get_run(
+        self, db: DB, engine: EngineDep, principal: Caller, run_id: FromPath[uuid.UUID]
+    ) -> schemas.Run:
+        return await services.get_run(db, engine, principal, run_id)
+
+    @get("/{run_id:uuid}/tasks/{task:str}/logs", operation_id="listTaskLogs",
+         summary="Log lines of one task of a run, oldest first")
+    async def logs(
+        self, db: DB, principal: Caller, run_id: FromPath[uuid.UUID], task: FromPath[str],
+        limit: pagination.Limit = None, cursor: pagination.Cursor = None,
+    ) -> pagination.Page[schemas.LogLine]:
+        return await services.task_logs(db, principal, run_id, task, limit, cursor)

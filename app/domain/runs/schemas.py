@@ -1,0 +1,87 @@
+"""Runs as the API shows them, and trigger requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+
+Priority = Annotated[int, msgspec.Meta(ge=1, le=3, description="1 low, 2 normal, 3 high")]
+Metadata = Annotated[dict[str, Any], msgspec.Meta(max_length=50)]
+MAX_BULK = 1000
+
+
+class RunCreate(msgspec.Struct, forbid_unknown_fields=True):
+    input: Any = msgspec.field(default_factory=dict)
+    metadata: Metadata = msgspec.field(default_factory=dict)
+    priority: Priority | None = None
+
+
+class BulkRunItem(RunCreate, forbid_unknown_fields=True):
+    key: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    """Idempotency key of this item."""
+
+
+class BulkRunCreate(msgspec.Struct, forbid_unknown_fields=True):
+    runs: Annotated[list[BulkRunItem], msgspec.Meta(min_length=1, max_length=MAX_BULK)]
+
+
+class BulkRunsCreated(msgspec.Struct):
+    ids: list[uuid.UUID]
+
+
+class RunSummary(msgspec.Struct):
+    id: uuid.UUID
+    workflow: str
+    status: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    metadata: dict[str, Any]
+    priority: int
+    error: str | None
+    parent_run_id: uuid.UUID | None
+
+
+class Attempt(msgspec.Struct):
+    attempt: int
+    status: str
+    worker_id: uuid.UUID | None
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    error: str | None
+    traceback: str | None
+
+
+class TaskState(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    status: str
+    attempt: int
+    parents: list[str]
+    output: Any
+    error: str | None
+    worker_id: uuid.UUID | None
+    queued_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    waiting_for: str | None
+    """Why a pending/queued task has not started: parents, a retry at a time, a free slot."""
+    retry_at: dt.datetime | None
+    attempts: list[Attempt]
+
+
+class Run(RunSummary):
+    version: int
+    input: Any
+    output: Any
+    tasks: list[TaskState]
+
+
+class LogLine(msgspec.Struct):
+    at: dt.datetime
+    level: str
+    message: str
+    attempt: int

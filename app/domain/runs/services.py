@@ -1,0 +1,154 @@
+"""Triggering runs and reading them back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from app.core import pagination
+from app.core.errors import Invalid, NotFound
+from app.db.database import Database
+from app.db.models import TaskAttempt, TaskLog, TaskRun, WorkflowRun, WorkflowVersion
+from app.domain.auth.principal import Principal
+from app.domain.runs import schemas
+from app.engine.queue.trigger import RunRequest, Triggered
+from app.engine.runtime import Engine
+
+STATUSES = ("pending", "queued", "running", "succeeded", "failed", "cancelled")
+
+
+async def trigger_one(
+    engine: Engine, principal: Principal, workflow: str, body: schemas.RunCreate,
+    idempotency_key: str | None,
+) -> Triggered:
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+        raise Invalid("Idempotency-Key must be 1 to 255 characters")
+    request = RunRequest(input=body.input, metadata=body.metadata,
+                         priority=body.priority or 2, idempotency_key=idempotency_key)
+    (triggered,) = await engine.trigger(principal.tenant_id, workflow, [request])
+    return triggered
+
+
+async def trigger_bulk(
+    engine: Engine, principal: Principal, workflow: str, body: schemas.BulkRunCreate
+) -> list[uuid.UUID]:
+    requests = [RunRequest(input=item.input, metadata=item.metadata,
+                           priority=item.priority or 2, idempotency_key=item.key)
+                for item in body.runs]
+    return [t.run_id for t in await engine.trigger(principal.tenant_id, workflow, requests)]
+
+
+def _summary(run: WorkflowRun) -> schemas.RunSummary:
+    return schemas.RunSummary(
+        id=run.id, workflow=run.workflow_name, status=run.status, created_at=run.created_at,
+        started_at=run.started_at, finished_at=run.finished_at, metadata=run.metadata_,
+        priority=run.priority, error=run.error, parent_run_id=run.parent_run_id,
+    )
+
+
+def _waiting_for(task: TaskRun, parents: list[str]) -> str | None:
+    if task.status == "pending" and task.retry_at is not None:
+        return f"retry at {task.retry_at.isoformat()}"
+    if task.status == "pending" and task.pending_parents:
+        return f"{task.pending_parents} of {len(parents)} parent(s): " + ", ".join(parents)
+    if task.status == "queued":
+        return task.wait_reason or "a free worker slot for " + task.action
+    return None
+
+
+async def get_run(
+    db: Database, engine: Engine, principal: Principal, run_id: uuid.UUID
+) -> schemas.Run:
+    async with db.transaction(principal.tenancy()) as s:
+        run = await s.get(WorkflowRun, (principal.tenant_id, run_id))
+        if run is None:
+            raise NotFound(f"run {run_id} not found")
+        tasks = (await s.execute(select(TaskRun).where(TaskRun.run_id == run_id)
+                                 .order_by(TaskRun.id))).scalars().all()
+        attempts = (await s.execute(select(TaskAttempt).where(TaskAttempt.run_id == run_id)
+                                    .order_by(TaskAttempt.attempt))).scalars().all()
+        version = await s.get(WorkflowVersion, (principal.tenant_id, run.version_id))
+    assert version is not None
+    spec = engine.specs.get(version.id) or engine.specs.add(version.id, version.definition)
+    by_task: dict[uuid.UUID, list[schemas.Attempt]] = {}
+    for a in attempts:
+        by_task.setdefault(a.task_run_id, []).append(schemas.Attempt(
+            attempt=a.attempt, status=a.status, worker_id=a.worker_id, started_at=a.started_at,
+            finished_at=a.finished_at, error=a.error, traceback=a.traceback))
+    summary = _summary(run)
+    return schemas.Run(
+        **{f: getattr(summary, f) for f in summary.__struct_fields__},
+        version=version.version, input=run.input, output=run.output,
+        tasks=[schemas.TaskState(
+            id=t.id, name=t.task_name, status=t.status, attempt=t.attempt,
+            parents=list(spec.task(t.task_name).parents), output=t.output, error=t.error,
+            worker_id=t.worker_id, queued_at=t.queued_at, started_at=t.started_at,
+            finished_at=t.finished_at, retry_at=t.retry_at,
+            waiting_for=_waiting_for(t, list(spec.task(t.task_name).parents)),
+            attempts=by_task.get(t.id, []),
+        ) for t in tasks],
+    )
+
+
+def parse_metadata_filters(values: list[str]) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    for value in values:
+        key, sep, wanted = value.partition(":")
+        if not sep or not key:
+            raise Invalid(f"metadata filter {value!r} must look like key:value")
+        filters[key] = wanted
+    return filters
+
+
+async def list_runs(
+    db: Database, principal: Principal, *, status: str | None, workflow: str | None,
+    since: dt.datetime | None, until: dt.datetime | None, metadata: list[str],
+    limit: int | None, cursor: str | None,
+) -> pagination.Page[schemas.RunSummary]:
+    size = pagination.check_limit(limit)
+    after = pagination.decode_cursor(cursor)
+    query = select(WorkflowRun).order_by(WorkflowRun.id.desc()).limit(size + 1)
+    if status is not None:
+        if status not in STATUSES:
+            raise Invalid(f"status must be one of {', '.join(STATUSES)}")
+        query = query.where(WorkflowRun.status == status)
+    if workflow is not None:
+        query = query.where(WorkflowRun.workflow_name == workflow)
+    if since is not None:
+        query = query.where(WorkflowRun.created_at >= since)
+    if until is not None:
+        query = query.where(WorkflowRun.created_at < until)
+    if metadata:
+        query = query.where(WorkflowRun.metadata_.contains(parse_metadata_filters(metadata)))
+    if after is not None:
+        query = query.where(WorkflowRun.id < after)
+    async with db.transaction(principal.tenancy()) as s:
+        runs = (await s.execute(query)).scalars().all()
+    return pagination.page([_summary(r) for r in runs], [r.id for r in runs], size)
+
+
+async def task_logs(
+    db: Database, principal: Principal, run_id: uuid.UUID, task: str,
+    limit: int | None, cursor: str | None,
+) -> pagination.Page[schemas.LogLine]:
+    size = pagination.check_limit(limit)
+    after = int(cursor) if cursor and cursor.isdigit() else None
+    if cursor and after is None:
+        raise Invalid("cursor is not valid; pass the next_cursor of a previous page")
+    async with db.transaction(principal.tenancy()) as s:
+        task_row = (await s.execute(select(TaskRun).where(
+            TaskRun.run_id == run_id, TaskRun.task_name == task))).scalar_one_or_none()
+        if task_row is None:
+            raise NotFound(f"task {task!r} of run {run_id} not found")
+        query = select(TaskLog).where(TaskLog.task_run_id == task_row.id).order_by(
+            TaskLog.id).limit(size + 1)
+        if after is not None:
+            query = query.where(TaskLog.id > after)
+        lines = (await s.execute(query)).scalars().all()
+    items = [schemas.LogLine(at=x.at, level=x.level, message=x.message, attempt=x.attempt)
+             for x in lines[:size]]
+    return pagination.Page(items=items,
+                           next_cursor=str(lines[size - 1].id) if len(lines) > size else None)

@@ -1,0 +1,86 @@
+"""``/api/v1/workers``: the worker protocol (docs/protocol.md) and the workers list."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+
+from app.core import pagination
+from app.core.deps import DB, Caller, EngineDep
+from app.domain.auth.guards import requires
+from app.domain.auth.principal import Permission
+from app.domain.workers import schemas, services
+
+WORKER = [requires(Permission.WORKER)]
+
+
+class WorkerController(Controller):
+    path = "/api/v1/workers"
+    tags = ["workers"]
+
+    @post("/", operation_id="registerWorker", status_code=HTTP_201_CREATED, guards=WORKER,
+          summary="Register a worker process and the actions it runs")
+    async def register(
+        self, db: DB, engine: EngineDep, principal: Caller,
+        data: JSONBody[schemas.WorkerRegister],
+    ) -> schemas.WorkerRegistered:
+        return await services.register(db, engine, principal, data)
+
+    @post("/{worker_id:uuid}/poll", operation_id="pollTasks", status_code=HTTP_200_OK,
+          guards=WORKER, summary="Long-poll for up to max_tasks tasks")
+    async def poll(
+        self, engine: EngineDep, principal: Caller, worker_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.PollRequest],
+    ) -> schemas.PollResponse:
+        tasks = await engine.poll(principal.tenant_id, worker_id, data.max_tasks, data.wait)
+        return schemas.PollResponse(tasks=[schemas.Assignment(
+            task_run_id=t.task_run_id, lease_id=t.lease_id, run_id=t.run_id,
+            workflow=t.workflow, task=t.task, action=t.action, attempt=t.attempt,
+            input=t.input, metadata=t.metadata, parents=t.parents,
+            execution_timeout=t.execution_timeout) for t in tasks])
+
+    @post("/{worker_id:uuid}/heartbeat", operation_id="heartbeat", status_code=HTTP_200_OK,
+          guards=WORKER, summary="Extend leases; the reply lists tasks to stop")
+    async def heartbeat(
+        self, engine: EngineDep, principal: Caller, worker_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.HeartbeatRequest],
+    ) -> schemas.HeartbeatResponse:
+        held = [(t.task_run_id, t.lease_id) for t in data.tasks]
+        cancel = await engine.heartbeat(principal.tenant_id, worker_id, held)
+        return schemas.HeartbeatResponse(cancel=sorted(cancel))
+
+    @post("/{worker_id:uuid}/results", operation_id="postResults", status_code=HTTP_200_OK,
+          guards=WORKER, summary="Report task results (fenced on each lease)")
+    async def results(
+        self, engine: EngineDep, principal: Caller, worker_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.ResultsRequest],
+    ) -> schemas.ResultsResponse:
+        accepted, rejected = await engine.complete(
+            principal.tenant_id, worker_id, services.to_results(data)
+        )
+        return schemas.ResultsResponse(accepted=accepted, rejected=rejected)
+
+    @post("/{worker_id:uuid}/logs", operation_id="postLogs", status_code=HTTP_202_ACCEPTED,
+          guards=WORKER, summary="Append task log lines")
+    async def logs(
+        self, engine: EngineDep, principal: Caller, worker_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.LogsRequest],
+    ) -> None:
+        del worker_id  # lines are fenced on their lease, which names the worker
+        await engine.log(principal.tenant_id, services.to_log_lines(data))
+
+    @delete("/{worker_id:uuid}", operation_id="stopWorker", guards=WORKER,
+            summary="Deregister a worker on graceful shutdown")
+    async def stop(self, db: DB, principal: Caller, worker_id: FromPath[uuid.UUID]) -> None:
+        await services.stop(db, principal, worker_id)
+
+    @get("/", operation_id="listWorkers", guards=[requires(Permission.READ)],
+         summary="Workers: status, slots, running tasks, labels, last heartbeat")
+    async def list_workers(
+        self, db: DB, principal: Caller, limit: pagination.Limit = None,
+        cursor: pagination.Cursor = None,
+    ) -> pagination.Page[schemas.Worker]:
+        return await services.list_workers(db, principal, limit, cursor)

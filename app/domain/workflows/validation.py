@@ -1,0 +1,59 @@
+"""Rules a workflow definition must satisfy beyond its schema: a DAG of uniquely named tasks."""
+
+from __future__ import annotations
+
+import hashlib
+
+import msgspec
+
+from app.core.errors import Invalid
+from app.domain.workflows.schemas import WorkflowDefinition
+
+
+def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
+    """A cycle in ``task → parents`` edges as ``[a, b, …, a]``, or None when there is none."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for parent in edges.get(node, []):
+            if state.get(parent) == 1:
+                return [*path[path.index(parent):], parent]
+            if parent not in state and (cycle := visit(parent)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in edges:
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def validate(definition: WorkflowDefinition) -> None:
+    """Raise :class:`Invalid` with a message naming the problem; return when the DAG is sound."""
+    names = [task.name for task in definition.tasks]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise Invalid(f"duplicate task name {name!r} in workflow {definition.name!r}")
+        seen.add(name)
+    for task in definition.tasks:
+        if len(set(task.parents)) != len(task.parents):
+            raise Invalid(f"task {task.name!r} lists a parent twice")
+        for parent in task.parents:
+            if parent not in seen:
+                raise Invalid(f"task {task.name!r} has unknown parent {parent!r}")
+    cycle = find_cycle({task.name: task.parents for task in definition.tasks})
+    if cycle:
+        # Edges point child → parent; show them in execution order.
+        raise Invalid("cycle: " + " -> ".join(reversed(cycle)))
+
+
+def checksum(definition: WorkflowDefinition) -> str:
+    """Stable across key order and defaults, so re-registering unchanged code is a no-op."""
+    canonical = msgspec.json.encode(msgspec.to_builtins(definition), order="sorted")
+    return hashlib.sha256(canonical).hexdigest()[:32]

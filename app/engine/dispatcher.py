@@ -1,0 +1,97 @@
+"""Long-poll wake-ups: one LISTEN connection per server process, parked polls hold none.
+
+``pg_notify('kiln_queue', tenant_id)`` is sent in every transaction that queues work; here the
+notification sets the events of that tenant's parked polls, which then claim. If the LISTEN
+connection drops (Postgres restart), it reconnects with backoff and wakes every poll, so work
+queued meanwhile is not missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+
+import asyncpg
+import structlog
+
+CHANNEL = "kiln_queue"
+log = structlog.get_logger("kiln.dispatcher")
+
+
+class Dispatcher:
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self._connection: asyncpg.Connection | None = None
+        self._stopping = False
+        self.connected = asyncio.Event()
+
+    @contextlib.contextmanager
+    def waiter(self, tenant_id: uuid.UUID) -> Iterator[asyncio.Event]:
+        """An event set whenever work is queued for ``tenant_id`` (register before claiming, so
+        a notification between the claim and the wait is not lost)."""
+        event = asyncio.Event()
+        key = str(tenant_id)
+        self._waiters[key].add(event)
+        try:
+            yield event
+        finally:
+            waiters = self._waiters.get(key)
+            if waiters is not None:
+                waiters.discard(event)
+                if not waiters:
+                    del self._waiters[key]
+
+    def wake(self, tenant: str) -> None:
+        for event in self._waiters.get(tenant, ()):
+            event.set()
+
+    def wake_all(self) -> None:
+        for waiters in self._waiters.values():
+            for event in waiters:
+                event.set()
+
+    def _on_notify(self, _c: object, _pid: int, _channel: str, payload: str) -> None:
+        self.wake(payload)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="kiln-dispatcher")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._connection is not None and not self._connection.is_closed():
+            await self._connection.close()
+        self.wake_all()
+
+    @staticmethod
+    async def _until_closed(connection: asyncpg.Connection) -> None:
+        closed = asyncio.Event()
+        connection.add_termination_listener(lambda _c: closed.set())
+        await closed.wait()
+
+    async def _listen(self) -> None:
+        delay = 0.2
+        while not self._stopping:
+            try:
+                self._connection = await asyncpg.connect(self._dsn)
+                await self._connection.add_listener(CHANNEL, self._on_notify)
+                self.connected.set()
+                delay = 0.2
+                self.wake_all()  # anything queued while we were deaf
+                await self._until_closed(self._connection)
+                log.warning("listen connection lost", action="dispatcher.disconnected")
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("listen connection failed", action="dispatcher.retry",
+                            error=str(exc), retry_in=delay)
+            self.connected.clear()
+            self.wake_all()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

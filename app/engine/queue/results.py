@@ -1,0 +1,220 @@
+"""Applying results, and everything a task's state change implies, in the caller's transaction.
+
+:func:`propagate` is shared by worker results, the sweeps and cancellation: children released,
+descendants cancelled, runs counted down and finished, outbox events written, pollers woken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from app.engine import queries
+from app.engine.queue.specs import spec_for
+from app.engine.spec import SpecCache
+
+TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+DEFAULT_EVENTS = frozenset({
+    "run.succeeded", "run.failed", "run.cancelled", "task.failed", "task.retrying",
+    "task.cancelled", "task.timed_out", "worker.lost",
+})
+
+
+@dataclass(slots=True)
+class Result:
+    task_run_id: uuid.UUID
+    lease_id: uuid.UUID
+    outcome: str  # succeeded | failed | released
+    output_json: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+    retryable: bool = True
+
+
+@dataclass(slots=True)
+class Change:
+    """A task that moved to ``status``; ``event`` overrides the outbox event it implies."""
+
+    tenant_id: uuid.UUID
+    task_run_id: uuid.UUID
+    run_id: uuid.UUID
+    task_name: str
+    status: str
+    action: str = ""
+    priority: int = 2
+    attempt: int = 0
+    error: str | None = None
+    version_id: uuid.UUID | None = None
+    workflow: str = ""
+    event: str | None = None
+    cascade: bool = False  # cancelled because an ancestor failed: no per-task event
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+async def complete(
+    cache: SpecCache, conn: asyncpg.Connection, tenant_id: uuid.UUID, worker_id: uuid.UUID,
+    results: list[Result], events: frozenset[str] = DEFAULT_EVENTS,
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """Apply results fenced on lease; return (accepted ids, rejected ids)."""
+    rows = await conn.fetch(
+        queries.get("finish_tasks"), tenant_id, [r.task_run_id for r in results],
+        [r.lease_id for r in results], [r.outcome for r in results],
+        [r.output_json for r in results], [r.error for r in results],
+        [r.retryable for r in results], worker_id,
+    )
+    by_id = {r.task_run_id: r for r in results}
+    attempts = [row for row in rows if row["outcome"] != "released"]
+    if attempts:
+        await record_attempts(conn, [
+            (row["tenant_id"], row["id"], row["attempt"], row["run_id"], row["worker_id"],
+             row["outcome"], row["started_at"], by_id[row["id"]].error,
+             by_id[row["id"]].traceback) for row in attempts
+        ])
+    changes = [
+        Change(
+            tenant_id=row["tenant_id"], task_run_id=row["id"], run_id=row["run_id"],
+            task_name=row["task_name"], status=row["status"], action=row["action"],
+            priority=row["priority"], attempt=row["attempt"], error=row["error"],
+            version_id=row["version_id"], workflow=row["workflow_name"],
+        )
+        for row in rows
+    ]
+    await propagate(cache, conn, changes, events)
+    accepted = [row["id"] for row in rows]
+    accepted_set = set(accepted)
+    return accepted, [r.task_run_id for r in results if r.task_run_id not in accepted_set]
+
+
+async def record_attempts(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    columns = list(zip(*rows, strict=True))
+    await conn.execute(queries.get("record_attempts"), *[list(c) for c in columns])
+
+
+async def enqueue(
+    conn: asyncpg.Connection, items: Iterable[asyncpg.Record | Change]
+) -> set[uuid.UUID]:
+    """Queue rows carrying tenant_id, id/task_run_id, action, priority; return the tenants."""
+    tenants, ids, actions, priorities = [], [], [], []
+    for item in items:
+        if isinstance(item, Change):
+            tenants.append(item.tenant_id)
+            ids.append(item.task_run_id)
+            actions.append(item.action)
+            priorities.append(item.priority)
+        else:
+            tenants.append(item["tenant_id"])
+            ids.append(item["id"])
+            actions.append(item["action"])
+            priorities.append(item["priority"])
+    if ids:
+        await conn.execute(queries.get("enqueue"), tenants, ids, actions, priorities)
+        for tenant in set(tenants):
+            await conn.execute(queries.get("notify_queue"), str(tenant))
+    return set(tenants)
+
+
+async def _fill_versions(conn: asyncpg.Connection, changes: list[Change]) -> None:
+    missing = [c for c in changes if c.version_id is None]
+    if not missing:
+        return
+    rows = await conn.fetch(queries.get("run_versions"), [c.tenant_id for c in missing],
+                            [c.run_id for c in missing])
+    found = {(r["tenant_id"], r["id"]): r for r in rows}
+    for change in missing:
+        row = found[(change.tenant_id, change.run_id)]
+        change.version_id, change.workflow = row["version_id"], row["workflow_name"]
+
+
+async def propagate(
+    cache: SpecCache, conn: asyncpg.Connection, changes: list[Change],
+    events: frozenset[str] = DEFAULT_EVENTS,
+) -> None:
+    """Everything the given task state changes imply, in the caller's transaction."""
+    if not changes:
+        return
+    await _fill_versions(conn, changes)
+    await enqueue(conn, [c for c in changes if c.status == "queued"])
+    releases: tuple[list[uuid.UUID], list[uuid.UUID], list[str]] = ([], [], [])
+    cancel_tenants: list[uuid.UUID] = []
+    cancel_runs: list[uuid.UUID] = []
+    cancel_names: list[str] = []
+    cancel_reasons: list[str] = []
+    for change in changes:
+        assert change.version_id is not None
+        spec = await spec_for(cache, conn, change.tenant_id, change.version_id)
+        task = spec.task(change.task_name)
+        if change.status == "succeeded":
+            for child in task.children:
+                releases[0].append(change.tenant_id)
+                releases[1].append(change.run_id)
+                releases[2].append(child)
+        elif change.status in ("failed", "cancelled"):
+            reason = f"cancelled: ancestor {change.task_name!r} {change.status}"
+            for name in task.descendants:
+                cancel_tenants.append(change.tenant_id)
+                cancel_runs.append(change.run_id)
+                cancel_names.append(name)
+                cancel_reasons.append(reason)
+    if releases[0]:
+        ready = await conn.fetch(queries.get("release_children"), *releases)
+        await enqueue(conn, [row for row in ready if row["status"] == "queued"])
+    finished = [c for c in changes if c.status in TERMINAL]
+    if cancel_names:
+        finished += [
+            Change(tenant_id=r["tenant_id"], task_run_id=r["id"], run_id=r["run_id"],
+                   task_name=r["task_name"], status="cancelled", cascade=True)
+            for r in await conn.fetch(queries.get("cancel_named_tasks"), cancel_tenants,
+                                      cancel_runs, cancel_names, cancel_reasons)
+        ]
+    outbox = _task_events(changes, events)
+    if finished:
+        runs = await conn.fetch(queries.get("count_down_runs"),
+                                [c.tenant_id for c in finished], [c.run_id for c in finished])
+        for run in runs:
+            if run["pending_tasks"] == 0 and f"run.{run['status']}" in events:
+                outbox.append((run["tenant_id"], f"run.{run['status']}", {
+                    "run_id": str(run["id"]), "workflow": run["workflow_name"],
+                    "status": run["status"], "error": run["error"], "metadata": run["metadata"],
+                }))
+    await write_outbox(conn, outbox)
+
+
+def _task_events(
+    changes: list[Change], events: frozenset[str]
+) -> list[tuple[uuid.UUID, str, dict[str, Any]]]:
+    out = []
+    for change in changes:
+        name = change.event or {
+            "failed": "task.failed", "pending": "task.retrying", "cancelled": "task.cancelled",
+            "succeeded": "task.succeeded",
+        }.get(change.status)
+        if name and name in events and not change.cascade:
+            out.append((change.tenant_id, name, {
+                "run_id": str(change.run_id), "workflow": change.workflow,
+                "task": change.task_name, "task_run_id": str(change.task_run_id),
+                "status": change.status, "attempt": change.attempt, "error": change.error,
+            }))
+    return out
+
+
+async def write_outbox(
+    conn: asyncpg.Connection, events: list[tuple[uuid.UUID, str, dict[str, Any]]]
+) -> None:
+    if not events:
+        return
+    at = _now()
+    await conn.execute(
+        queries.get("write_outbox"), [tenant for tenant, _, _ in events],
+        [name for _, name, _ in events],
+        [msgspec.json.encode({"event": name, **payload, "at": at}).decode()
+         for _, name, payload in events],
+    )

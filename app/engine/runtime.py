@@ -1,0 +1,94 @@
+"""The engine of one server process: spec cache, wake-ups, and the queue operations the API
+calls. Each operation is one short transaction on the raw pool, as the caller's tenant."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from app.core.errors import NotFound
+from app.db import urls
+from app.db.database import Database
+from app.db.tenancy import TenantContext
+from app.engine.config import EngineConfig
+from app.engine.dispatcher import Dispatcher
+from app.engine.queue import claim, results, trigger
+from app.engine.spec import SpecCache
+
+
+class Engine:
+    def __init__(
+        self, db: Database, config: EngineConfig,
+        events: frozenset[str] = results.DEFAULT_EVENTS,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.events = events
+        self.specs = SpecCache()
+        self.dispatcher = Dispatcher(urls.asyncpg_dsn(db.login_url))
+        self.stopping = False
+
+    async def start(self) -> None:
+        self.dispatcher.start()
+
+    async def stop(self) -> None:
+        self.stopping = True
+        await self.dispatcher.stop()
+
+    async def trigger(
+        self, tenant_id: uuid.UUID, workflow: str, requests: list[trigger.RunRequest]
+    ) -> list[trigger.Triggered]:
+        async with self.db.raw(TenantContext(tenant_id)) as conn:
+            return await trigger.trigger(self.specs, conn, tenant_id, workflow, requests)
+
+    async def poll(
+        self, tenant_id: uuid.UUID, worker_id: uuid.UUID, max_tasks: int, wait: float
+    ) -> list[claim.Assignment]:
+        """Claim up to ``max_tasks``; if none are ready, park up to ``wait`` seconds (holding no
+        connection) and claim again whenever work is queued for this tenant."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(wait, self.config.max_poll_wait)
+        first = True
+        with self.dispatcher.waiter(tenant_id) as woken:
+            while True:
+                woken.clear()
+                async with self.db.raw(TenantContext(tenant_id)) as conn:
+                    if first:
+                        worker = await claim.touch_worker(conn, tenant_id, worker_id)
+                        if worker is None:
+                            raise NotFound(f"worker {worker_id} is not registered (or stopped)")
+                        actions, limit = list(worker["actions"]), min(max_tasks, worker["slots"])
+                        first = False
+                    tasks = await claim.claim(
+                        self.specs, conn, tenant_id, worker_id, actions, limit,
+                        self.config.lease_seconds,
+                    )
+                remaining = deadline - loop.time()
+                if tasks or self.stopping or remaining <= 0:
+                    return tasks
+                try:
+                    await asyncio.wait_for(woken.wait(), timeout=remaining)
+                except TimeoutError:
+                    return []
+
+    async def heartbeat(
+        self, tenant_id: uuid.UUID, worker_id: uuid.UUID, held: list[tuple[uuid.UUID, uuid.UUID]]
+    ) -> set[uuid.UUID]:
+        async with self.db.raw(TenantContext(tenant_id)) as conn:
+            if await claim.touch_worker(conn, tenant_id, worker_id) is None:
+                raise NotFound(f"worker {worker_id} is not registered (or stopped)")
+            return await claim.extend_leases(
+                conn, tenant_id, worker_id, held, self.config.lease_seconds
+            )
+
+    async def complete(
+        self, tenant_id: uuid.UUID, worker_id: uuid.UUID, batch: list[results.Result]
+    ) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+        async with self.db.raw(TenantContext(tenant_id)) as conn:
+            return await results.complete(
+                self.specs, conn, tenant_id, worker_id, batch, self.events
+            )
+
+    async def log(self, tenant_id: uuid.UUID, lines: list[claim.LogLine]) -> None:
+        async with self.db.raw(TenantContext(tenant_id)) as conn:
+            await claim.insert_logs(conn, tenant_id, lines)

@@ -1,0 +1,98 @@
+"""Compiled workflow versions: the DAG facts the hot path needs, computed once per version.
+
+Versions are immutable, so a process-wide cache keyed by version id never goes stale.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from app.domain.workflows.schemas import TaskDefinition, WorkflowDefinition
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    name: str
+    action: str
+    parents: tuple[str, ...]
+    children: tuple[str, ...]
+    descendants: tuple[str, ...]
+    max_attempts: int
+    backoff_factor: float
+    backoff_max_seconds: float
+    execution_timeout: float
+    schedule_timeout: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowSpec:
+    version_id: uuid.UUID
+    name: str
+    tasks: dict[str, TaskSpec]
+    roots: tuple[str, ...]
+    leaves: tuple[str, ...]
+
+    def task(self, name: str) -> TaskSpec:
+        return self.tasks[name]
+
+
+def action_for(workflow: str, task: str) -> str:
+    return f"{workflow}:{task}"
+
+
+def compile_definition(version_id: uuid.UUID, definition: WorkflowDefinition) -> WorkflowSpec:
+    children: dict[str, list[str]] = {t.name: [] for t in definition.tasks}
+    for task in definition.tasks:
+        for parent in task.parents:
+            children[parent].append(task.name)
+
+    def descendants_of(name: str) -> tuple[str, ...]:
+        found: list[str] = []
+        stack = list(children[name])
+        while stack:
+            node = stack.pop()
+            if node not in found:
+                found.append(node)
+                stack.extend(children[node])
+        return tuple(found)
+
+    def task_spec(task: TaskDefinition) -> TaskSpec:
+        return TaskSpec(
+            name=task.name, action=action_for(definition.name, task.name),
+            parents=tuple(task.parents), children=tuple(children[task.name]),
+            descendants=descendants_of(task.name), max_attempts=task.retries + 1,
+            backoff_factor=task.backoff_factor, backoff_max_seconds=task.backoff_max_seconds,
+            execution_timeout=task.execution_timeout, schedule_timeout=task.schedule_timeout,
+        )
+
+    tasks = {t.name: task_spec(t) for t in definition.tasks}
+    return WorkflowSpec(
+        version_id=version_id, name=definition.name, tasks=tasks,
+        roots=tuple(n for n, t in tasks.items() if not t.parents),
+        leaves=tuple(n for n, t in tasks.items() if not t.children),
+    )
+
+
+class SpecCache:
+    """Compiled specs by version id (bounded: old versions fall out first)."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._specs: dict[uuid.UUID, WorkflowSpec] = {}
+        self._max = max_entries
+
+    def get(self, version_id: uuid.UUID) -> WorkflowSpec | None:
+        return self._specs.get(version_id)
+
+    def add(self, version_id: uuid.UUID, definition: Any) -> WorkflowSpec:
+        """Compile ``definition`` (a dict from jsonb or a struct) and remember it."""
+        if not isinstance(definition, WorkflowDefinition):
+            definition = msgspec.convert(definition, WorkflowDefinition)
+        spec = compile_definition(version_id, definition)
+        if len(self._specs) >= self._max:
+            self._specs.pop(next(iter(self._specs)))
+        self._specs[version_id] = spec
+        return spec

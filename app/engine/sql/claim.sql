@@ -1,0 +1,64 @@
+-- name: claim
+-- Take up to $3 ready tasks of the worker's actions, highest priority then oldest, and lease them.
+WITH candidates AS (
+  SELECT q.tenant_id, q.id, q.priority
+  FROM unnest($2::text[]) AS a(action)
+  CROSS JOIN LATERAL (
+    SELECT tenant_id, id, priority FROM queue_items
+    WHERE tenant_id = $1 AND action = a.action
+    ORDER BY priority DESC, id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+  ) AS q
+  ORDER BY q.priority DESC, q.id
+  LIMIT $3
+), picked AS (
+  DELETE FROM queue_items d USING candidates c
+  WHERE d.tenant_id = c.tenant_id AND d.id = c.id
+  RETURNING d.task_run_id
+)
+UPDATE task_runs t
+SET status = 'running', attempt = t.attempt + 1, worker_id = $4, lease_id = gen_random_uuid(),
+    lease_expires_at = now() + make_interval(secs => $5), started_at = now(),
+    deadline_at = now() + make_interval(secs => t.execution_timeout), retry_at = NULL,
+    wait_reason = NULL
+FROM picked p
+WHERE t.tenant_id = $1 AND t.id = p.task_run_id AND t.status = 'queued'
+RETURNING t.id, t.run_id, t.task_name, t.action, t.attempt, t.lease_id, t.execution_timeout;
+
+-- name: start_runs
+-- Mark runs running at their first claimed task, and return what their tasks need.
+WITH started AS (
+  UPDATE workflow_runs SET status = 'running', started_at = now()
+  WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'queued'
+)
+SELECT id, workflow_name, input, metadata, version_id
+FROM workflow_runs WHERE tenant_id = $1 AND id = ANY($2::uuid[]);
+
+-- name: parent_outputs
+-- Outputs of succeeded tasks with the given names in the given runs.
+SELECT run_id, task_name, output FROM task_runs
+WHERE tenant_id = $1 AND run_id = ANY($2::uuid[]) AND task_name = ANY($3::text[])
+  AND status = 'succeeded';
+
+-- name: touch_worker
+-- Record a sign of life from a worker; no row means the worker is unknown or stopped.
+UPDATE workers SET last_heartbeat_at = now(), status = 'active'
+WHERE tenant_id = $1 AND id = $2 AND status <> 'stopped'
+RETURNING actions, slots;
+
+-- name: extend_leases
+-- Heartbeat: extend the leases the worker still holds; the others are missing from the result.
+UPDATE task_runs t SET lease_expires_at = now() + make_interval(secs => $4)
+FROM unnest($2::uuid[], $3::uuid[]) AS h(id, lease_id)
+WHERE t.tenant_id = $1 AND t.id = h.id AND t.lease_id = h.lease_id AND t.status = 'running'
+  AND t.worker_id = $5
+RETURNING t.id;
+
+-- name: insert_logs
+-- Append task log lines; lines of a lease that is no longer current are dropped.
+INSERT INTO task_logs (tenant_id, task_run_id, run_id, attempt, at, level, message)
+SELECT $1, t.id, t.run_id, t.attempt, l.at, l.level, l.message
+FROM unnest($2::uuid[], $3::uuid[], $4::timestamptz[], $5::text[], $6::text[])
+  AS l(task_run_id, lease_id, at, level, message)
+JOIN task_runs t ON t.tenant_id = $1 AND t.id = l.task_run_id AND t.lease_id = l.lease_id;

@@ -1,0 +1,108 @@
+-- name: finish_tasks
+-- Apply worker results fenced on lease and status: a result of a lost lease changes nothing.
+UPDATE task_runs t SET
+  status = CASE
+    WHEN r.outcome = 'succeeded' THEN 'succeeded'
+    WHEN r.outcome = 'released' THEN 'queued'
+    WHEN r.retryable AND t.attempt - t.rescues < t.max_attempts THEN 'pending'
+    ELSE 'failed' END,
+  output = CASE WHEN r.outcome = 'succeeded' THEN r.output::jsonb END,
+  error = r.error,
+  attempt = CASE WHEN r.outcome = 'released' THEN t.attempt - 1 ELSE t.attempt END,
+  retry_at = CASE WHEN r.outcome = 'failed' AND r.retryable
+                   AND t.attempt - t.rescues < t.max_attempts
+    THEN now() + make_interval(secs => least(t.backoff_max, power(t.backoff_factor, t.attempt - 1))
+                                       * (0.8 + random() * 0.2)) END,
+  finished_at = CASE WHEN r.outcome = 'succeeded'
+                       OR (r.outcome = 'failed'
+                           AND NOT (r.retryable AND t.attempt - t.rescues < t.max_attempts))
+                     THEN now() END,
+  queued_at = CASE WHEN r.outcome = 'released' THEN now() ELSE t.queued_at END,
+  wait_reason = CASE WHEN r.outcome = 'failed' AND r.retryable
+                       AND t.attempt - t.rescues < t.max_attempts THEN 'retry' END,
+  lease_expires_at = NULL, deadline_at = NULL
+FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::bool[])
+    AS r(id, lease_id, outcome, output, error, retryable),
+  workflow_runs w
+WHERE t.tenant_id = $1 AND t.id = r.id AND t.lease_id = r.lease_id AND t.status = 'running'
+  AND t.worker_id = $8 AND w.tenant_id = t.tenant_id AND w.id = t.run_id
+RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priority, t.attempt,
+  t.worker_id, t.started_at, t.error, w.version_id, w.workflow_name, r.outcome;
+
+-- name: record_attempts
+-- Keep one history row per finished attempt (never overwritten).
+INSERT INTO task_attempts (tenant_id, task_run_id, attempt, run_id, worker_id, status, started_at,
+  error, traceback)
+SELECT a.tenant_id, a.id, a.attempt, a.run_id, a.worker_id, a.status, a.started_at, a.error,
+  a.traceback
+FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::uuid[], $5::uuid[], $6::text[],
+            $7::timestamptz[], $8::text[], $9::text[])
+  AS a(tenant_id, id, attempt, run_id, worker_id, status, started_at, error, traceback)
+ON CONFLICT DO NOTHING;
+
+-- name: release_children
+-- Count down the pending parents of children; those reaching zero become queued.
+UPDATE task_runs t SET
+  pending_parents = t.pending_parents - d.n,
+  status = CASE WHEN t.pending_parents - d.n = 0 THEN 'queued' ELSE t.status END,
+  queued_at = CASE WHEN t.pending_parents - d.n = 0 THEN now() END
+FROM (
+  SELECT tenant_id, run_id, name, count(*)::int AS n
+  FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS x(tenant_id, run_id, name)
+  GROUP BY 1, 2, 3
+) AS d
+WHERE t.tenant_id = d.tenant_id AND t.run_id = d.run_id AND t.task_name = d.name
+  AND t.status = 'pending'
+RETURNING t.tenant_id, t.id, t.action, t.priority, t.status;
+
+-- name: cancel_named_tasks
+-- Cancel not-yet-started tasks by run and name (descendants of a failed or cancelled task).
+UPDATE task_runs t SET status = 'cancelled', finished_at = now(), error = x.reason,
+  wait_reason = NULL, retry_at = NULL
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS x(tenant_id, run_id, name, reason)
+WHERE t.tenant_id = x.tenant_id AND t.run_id = x.run_id AND t.task_name = x.name
+  AND t.status IN ('pending', 'queued')
+RETURNING t.tenant_id, t.id, t.run_id, t.task_name;
+
+-- name: count_down_runs
+-- Subtract finished tasks from their runs; a run reaching zero gets its final status and output.
+UPDATE workflow_runs w SET
+  pending_tasks = w.pending_tasks - d.n,
+  status = CASE WHEN w.pending_tasks - d.n > 0 THEN w.status ELSE (
+    SELECT CASE WHEN bool_or(t.status = 'failed') THEN 'failed'
+                WHEN bool_or(t.status = 'cancelled') THEN 'cancelled'
+                ELSE 'succeeded' END
+    FROM task_runs t WHERE t.tenant_id = w.tenant_id AND t.run_id = w.id) END,
+  output = CASE WHEN w.pending_tasks - d.n > 0 THEN w.output ELSE (
+    SELECT jsonb_object_agg(t.task_name, t.output)
+    FROM task_runs t WHERE t.tenant_id = w.tenant_id AND t.run_id = w.id AND t.is_leaf
+      AND t.status = 'succeeded') END,
+  error = CASE WHEN w.pending_tasks - d.n > 0 THEN w.error ELSE (
+    SELECT string_agg(t.task_name || ': ' || t.error, '; ' ORDER BY t.finished_at)
+    FROM task_runs t WHERE t.tenant_id = w.tenant_id AND t.run_id = w.id
+      AND t.status = 'failed') END,
+  finished_at = CASE WHEN w.pending_tasks - d.n > 0 THEN NULL ELSE now() END
+FROM (
+  SELECT tenant_id, run_id, count(*)::int AS n
+  FROM unnest($1::uuid[], $2::uuid[]) AS x(tenant_id, run_id)
+  GROUP BY 1, 2
+) AS d
+WHERE w.tenant_id = d.tenant_id AND w.id = d.run_id
+RETURNING w.tenant_id, w.id, w.version_id, w.workflow_name, w.status, w.pending_tasks, w.error,
+  w.metadata;
+
+-- name: run_versions
+-- Workflow version and name of some runs (to find their DAG spec).
+SELECT r.tenant_id, r.id, r.version_id, r.workflow_name
+FROM unnest($1::uuid[], $2::uuid[]) AS x(tenant_id, id)
+JOIN workflow_runs r ON r.tenant_id = x.tenant_id AND r.id = x.id;
+
+-- name: version_definition
+-- The stored definition of one workflow version.
+SELECT definition FROM workflow_versions WHERE tenant_id = $1 AND id = $2;
+
+-- name: write_outbox
+-- Lifecycle events for plugins and alerts, in the transaction of the change they describe.
+INSERT INTO outbox (tenant_id, event, payload)
+SELECT e.tenant_id, e.event, e.payload::jsonb
+FROM unnest($1::uuid[], $2::text[], $3::text[]) AS e(tenant_id, event, payload);

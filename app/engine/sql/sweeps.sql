@@ -1,0 +1,63 @@
+-- name: expire_leases
+-- Take back tasks whose lease ran out (worker died or hung): queue again, or fail past the limit.
+WITH expired AS (
+  SELECT tenant_id, id FROM task_runs
+  WHERE status = 'running' AND lease_expires_at < now()
+  ORDER BY lease_expires_at
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE task_runs t SET
+  status = CASE WHEN t.rescues + 1 > $2 THEN 'failed' ELSE 'queued' END,
+  rescues = t.rescues + 1,
+  error = CASE WHEN t.rescues + 1 > $2
+    THEN format('lease lost %s times (worker died or stopped heartbeating)', t.rescues + 1) END,
+  finished_at = CASE WHEN t.rescues + 1 > $2 THEN now() END,
+  queued_at = now(), lease_expires_at = NULL, deadline_at = NULL
+FROM expired e
+WHERE t.tenant_id = e.tenant_id AND t.id = e.id
+RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priority, t.attempt,
+  t.worker_id, t.started_at, t.error;
+
+-- name: expire_deadlines
+-- Fail running tasks past their execution timeout: retry when attempts remain, else failed.
+WITH expired AS (
+  SELECT tenant_id, id FROM task_runs
+  WHERE status = 'running' AND deadline_at < now()
+  ORDER BY deadline_at
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE task_runs t SET
+  status = CASE WHEN t.attempt - t.rescues < t.max_attempts THEN 'pending' ELSE 'failed' END,
+  error = format('execution timeout: task ran longer than %ss', t.execution_timeout),
+  retry_at = CASE WHEN t.attempt - t.rescues < t.max_attempts
+    THEN now() + make_interval(secs => least(t.backoff_max, power(t.backoff_factor, t.attempt - 1))
+                                       * (0.8 + random() * 0.2)) END,
+  wait_reason = CASE WHEN t.attempt - t.rescues < t.max_attempts THEN 'retry' END,
+  finished_at = CASE WHEN t.attempt - t.rescues < t.max_attempts THEN NULL ELSE now() END,
+  lease_expires_at = NULL, deadline_at = NULL
+FROM expired e
+WHERE t.tenant_id = e.tenant_id AND t.id = e.id
+RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priority, t.attempt,
+  t.worker_id, t.started_at, t.error;
+
+-- name: due_retries
+-- Queue tasks whose retry backoff has elapsed.
+WITH due AS (
+  SELECT tenant_id, id FROM task_runs
+  WHERE status = 'pending' AND retry_at <= now()
+  ORDER BY retry_at
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE task_runs t SET status = 'queued', queued_at = now(), retry_at = NULL, wait_reason = NULL
+FROM due d
+WHERE t.tenant_id = d.tenant_id AND t.id = d.id
+RETURNING t.tenant_id, t.id, t.action, t.priority;
+
+-- name: lose_workers
+-- Mark workers silent for longer than $1 seconds as lost.
+UPDATE workers SET status = 'lost'
+WHERE status = 'active' AND last_heartbeat_at < now() - make_interval(secs => $1)
+RETURNING tenant_id, id, name;
