@@ -40,7 +40,12 @@ def upgrade() -> None:
     # The pool role may only *switch* to these; NOINHERIT gives it nothing of theirs by itself.
     op.execute("GRANT kiln_tenant, kiln_engine TO kiln_authenticator")
     op.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-    op.execute("GRANT USAGE ON SCHEMA public TO kiln_tenant, kiln_engine, kiln_auth")
+    # The login role may resolve names in public (it still holds no table privileges), so a
+    # forgotten role switch fails with "permission denied for table …", not a misleading
+    # "relation does not exist".
+    op.execute(
+        "GRANT USAGE ON SCHEMA public TO kiln_tenant, kiln_engine, kiln_auth, kiln_authenticator"
+    )
 
     script("""
     CREATE FUNCTION app_current_tenant() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE AS
