@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import httpx
 
+from kiln import serialization
 from kiln import transport as _transport
 
 RunStatus = Literal["pending", "queued", "running", "succeeded", "failed", "cancelled"]
@@ -105,13 +106,19 @@ async def register_workflow(t: _transport.Transport, spec: WorkflowSpec) -> dict
 async def trigger(t: _transport.Transport, workflow: str, input: Any,
                   metadata: Mapping[str, Any] | None, idempotency_key: str) -> dict[str, Any]:
     """Start one run. The idempotency key makes the retry of a lost reply return the same run."""
-    body: dict[str, Any] = {"input": input}
-    if metadata is not None:
-        body["metadata"] = metadata
+    body = run_body(workflow, input, metadata)
     reply: dict[str, Any] = await t.request(
         "POST", _path("workflows", workflow, "runs"), body=body,
-        what=f"input of workflow {workflow!r}", headers={"Idempotency-Key": idempotency_key})
+        headers={"Idempotency-Key": idempotency_key})
     return reply
+
+
+def run_body(workflow: str, input: Any, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``{"input", "metadata"?}`` converted to JSON, so an error names the input's own path."""
+    body = {"input": serialization.to_jsonable(input, f"input of workflow {workflow!r}")}
+    if metadata is not None:
+        body["metadata"] = serialization.to_jsonable(metadata, f"metadata of workflow {workflow!r}")
+    return body
 
 
 async def trigger_bulk(t: _transport.Transport, workflow: str,

@@ -151,7 +151,8 @@ class Triggerable(Generic[InT, R]):
         requests = [item if isinstance(item, RunRequest) else RunRequest(item) for item in inputs]
         ids: list[str] = []
         for start in range(0, len(requests), BULK_LIMIT):
-            chunk = [_bulk_item(request) for request in requests[start:start + BULK_LIMIT]]
+            chunk = [_bulk_item(self._trigger_name, request)
+                     for request in requests[start:start + BULK_LIMIT]]
             ids += await protocol.trigger_bulk(client.transport, self._trigger_name, chunk)
         return [self._ref(run_id) for run_id in ids]
 
@@ -183,10 +184,9 @@ class Triggerable(Generic[InT, R]):
         return self._kiln().sync(lambda: self.aio_run_many(inputs, timeout=timeout))
 
 
-def _bulk_item(request: RunRequest[Any]) -> dict[str, Any]:
-    item: dict[str, Any] = {"input": {} if request.input is None else request.input}
-    if request.metadata is not None:
-        item["metadata"] = request.metadata
+def _bulk_item(workflow: str, request: RunRequest[Any]) -> dict[str, Any]:
+    item = protocol.run_body(workflow, {} if request.input is None else request.input,
+                             request.metadata)
     if request.key is not None:
         item["key"] = request.key
     return item

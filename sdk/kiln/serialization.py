@@ -13,13 +13,14 @@ import enum
 import importlib
 import inspect
 import json
+import logging
 import math
 import typing
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kiln import errors
+from kiln import _log, errors
 
 _MAX_DEPTH = 200
 _HINTS = {"set": " (use a list)", "frozenset": " (use a list)",
@@ -140,12 +141,16 @@ def annotations_of(fn: Callable[..., Any]) -> tuple[Any, Any]:
     """The annotation of ``fn``'s first parameter and of its return value (``None`` if absent).
 
     String annotations (``from __future__ import annotations``) are resolved; one that cannot be
-    resolved counts as absent, so the task simply receives plain JSON.
+    resolved (a class defined inside a function, say) counts as absent — the task then receives
+    plain JSON — and is logged as a warning.
     """
     try:
         hints = typing.get_type_hints(fn)
-    except Exception:  # an unresolvable forward reference must not break task registration
-        hints = {}
+    except Exception as exc:  # an unresolvable forward reference must not break registration
+        hints = {key: value for key, value in getattr(fn, "__annotations__", {}).items()
+                 if not isinstance(value, str)}
+        _log.event(logging.WARNING, "annotation_unresolved",
+                   function=getattr(fn, "__qualname__", repr(fn)), error=repr(exc))
     params = list(inspect.signature(fn).parameters.values())
     first = hints.get(params[0].name) if params else None
     return first, hints.get("return")

@@ -91,7 +91,15 @@ class Worker:
         """Ask the worker to shut down gracefully; safe from any thread, before or while it runs."""
         self._stop_requested = True
         loop = self._loop
-        if loop is not None and not loop.is_closed():
+        if loop is None or loop.is_closed():
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self._request_stop(None)  # at once: a poll reply being handled must see it
+        else:
             loop.call_soon_threadsafe(self._request_stop, None)
 
     def _request_stop(self, sig: signal.Signals | None) -> None:

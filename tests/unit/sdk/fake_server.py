@@ -45,6 +45,7 @@ class FakeServer:
     cancel_next: set[str] = field(default_factory=set)
     status_overrides: dict[str, list[int]] = field(default_factory=dict)
     api_key: str = "test-key"
+    on_poll: Any = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -57,8 +58,8 @@ class FakeServer:
         return httpx.MockTransport(self.handle)
 
     def fail(self, route: str, *statuses: int) -> None:
-        """Answer the next calls to ``route`` (e.g. ``"POST /api/v1/workflows"``) with these
-        statuses before behaving normally again."""
+        """Answer the next calls to routes ending with ``route`` (e.g. ``"/heartbeat"``) with
+        these statuses before behaving normally again."""
         self.status_overrides.setdefault(route, []).extend(statuses)
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
@@ -70,11 +71,23 @@ class FakeServer:
     async def until(self, predicate: Any, seconds: float = 10.0) -> None:
         await asyncio.to_thread(self.wait_for, predicate, seconds)
 
+    def finish(self, run_id: str, status: str, output: Any = None,
+               errors: dict[str, str] | None = None) -> None:
+        """End a run as if workers had run it."""
+        with self.changed:
+            run = self.runs[run_id]
+            run["output"] = output
+            for name, error in (errors or {}).items():
+                run["tasks"][name].update(status="failed", error=error)
+            self._finish_run(run, status)
+            self.changed.notify_all()
+
     async def handle(self, request: httpx.Request) -> httpx.Response:
         route = f"{request.method} {request.url.path}"
         with self._lock:
             self.requests.append((request.method, request.url.path))
-            overrides = self.status_overrides.get(route)
+            overrides = next((statuses for key, statuses in self.status_overrides.items()
+                              if route.endswith(key) and statuses), None)
             if overrides:
                 status = overrides.pop(0)
                 return httpx.Response(status, json={"error": {"code": "injected",
@@ -225,7 +238,7 @@ class FakeServer:
                 if mine or loop.time() >= deadline:
                     claimed = [self._claim(a, worker_id) for a in mine]
                     self.changed.notify_all()
-                    return httpx.Response(200, json={"tasks": claimed})
+                    break
                 parked.event.clear()
                 self._parked.append(parked)
             try:
@@ -235,6 +248,9 @@ class FakeServer:
             finally:
                 with self._lock:
                     self._parked.remove(parked)
+        if claimed and self.on_poll is not None:
+            self.on_poll(claimed)
+        return httpx.Response(200, json={"tasks": claimed})
 
     def _claim(self, assignment: dict[str, Any], worker_id: str) -> dict[str, Any]:
         self.queue.remove(assignment)
