@@ -13,8 +13,10 @@ from typing import Any
 import asyncpg
 import httpx
 from litestar import Litestar
+from litestar.datastructures import State
 
 from app.db import tenancy
+from app.db.database import Database
 from app.domain.alerts import loops as alert_loops
 from app.domain.alerts import outbox, runtime, sender
 from tests.support.api import Account
@@ -47,15 +49,22 @@ async def emit(
 async def alert_loops_of(
     app: Litestar, policy: runtime.DeliveryPolicy = FAST_POLICY
 ) -> AsyncIterator[tuple[outbox.OutboxRelay, sender.DeliverySender]]:
-    """The relay and the sender of ``app`` (not started: tests call ``run_once()``)."""
-    relay, send = alert_loops.build(app.state, policy=policy)
+    """The relay and the sender of ``app`` (not started: tests call ``run_once()``).
+
+    The test client runs the app's lifespan (and so its pools) on another event loop; the loops
+    get their own pools, on the test's loop, to the same database as the same login role."""
+    db = Database(app.state.db.login_url, pool_size=2)
+    await db.connect()
+    state = State({"settings": app.state.settings, "plugins": app.state.plugins, "db": db})
+    relay, send = alert_loops.build(state, policy=policy)
     assert isinstance(relay, outbox.OutboxRelay)
     assert isinstance(send, sender.DeliverySender)
     try:
         yield relay, send
     finally:
-        await send.stop()
         await relay.stop()
+        await send.stop()
+        await db.close()
 
 
 async def create_channel(

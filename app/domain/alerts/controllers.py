@@ -28,22 +28,23 @@ async def provide_alerting(state: State) -> AsyncIterator[runtime.Alerting]:
 
 
 Alerting = NamedDependency[runtime.Alerting]
+READ, MANAGE = [requires(Permission.READ)], [requires(Permission.MANAGE)]
 DeliveryStatus = Literal["pending", "succeeded", "failed", "cancelled"]
 
 
 class AlertController(Controller):
     path = "/api/v1/alerts"
     tags = ["alerts"]
-    guards = [requires(Permission.MANAGE)]
     dependencies = {"alerting": Provide(provide_alerting)}
 
     @get("/channel-types", operation_id="listAlertChannelTypes",
-         guards=[requires(Permission.READ)],
+         guards=READ,
          summary="Alert channel types from the loaded plugins, with their config JSON Schema")
     async def channel_types(self, alerting: Alerting) -> schemas.ChannelTypeList:
         return await services.channel_types(alerting)
 
-    @post("/channels", operation_id="createAlertChannel", status_code=HTTP_201_CREATED,
+    @post("/channels", operation_id="createAlertChannel", guards=MANAGE,
+          status_code=HTTP_201_CREATED,
           summary="Create an alert channel (generated secrets are in this response only)")
     async def create(
         self, db: DB, principal: Caller, alerting: Alerting,
@@ -51,21 +52,22 @@ class AlertController(Controller):
     ) -> schemas.ChannelCreated:
         return await services.create(db, principal, alerting, data, client_ip)
 
-    @get("/channels", operation_id="listAlertChannels", summary="Alert channels, no secrets")
+    @get("/channels", operation_id="listAlertChannels", guards=MANAGE,
+         summary="Alert channels, no secrets")
     async def list_channels(
         self, db: DB, principal: Caller,
         limit: pagination.Limit = None, cursor: pagination.Cursor = None,
     ) -> pagination.Page[schemas.Channel]:
         return await services.list_channels(db, principal, limit, cursor)
 
-    @get("/channels/{channel_id:uuid}", operation_id="getAlertChannel",
+    @get("/channels/{channel_id:uuid}", operation_id="getAlertChannel", guards=MANAGE,
          summary="One alert channel, no secrets")
     async def get_channel(
         self, db: DB, principal: Caller, channel_id: FromPath[uuid.UUID]
     ) -> schemas.Channel:
         return await services.get(db, principal, channel_id)
 
-    @patch("/channels/{channel_id:uuid}", operation_id="updateAlertChannel",
+    @patch("/channels/{channel_id:uuid}", operation_id="updateAlertChannel", guards=MANAGE,
            summary="Change an alert channel; secrets left out of config keep their value")
     async def update_channel(
         self, db: DB, principal: Caller, alerting: Alerting, channel_id: FromPath[uuid.UUID],
@@ -73,21 +75,21 @@ class AlertController(Controller):
     ) -> schemas.Channel:
         return await services.update_channel(db, principal, alerting, channel_id, data, client_ip)
 
-    @delete("/channels/{channel_id:uuid}", operation_id="deleteAlertChannel",
+    @delete("/channels/{channel_id:uuid}", operation_id="deleteAlertChannel", guards=MANAGE,
             status_code=HTTP_204_NO_CONTENT, summary="Delete an alert channel and its deliveries")
     async def delete_channel(
         self, db: DB, principal: Caller, channel_id: FromPath[uuid.UUID], client_ip: ClientIP
     ) -> None:
         await services.delete_channel(db, principal, channel_id, client_ip)
 
-    @post("/channels/{channel_id:uuid}/test", operation_id="testAlertChannel",
+    @post("/channels/{channel_id:uuid}/test", operation_id="testAlertChannel", guards=MANAGE,
           status_code=HTTP_200_OK, summary="Send a sample alert now and report the attempt")
     async def test_channel(
         self, db: DB, principal: Caller, alerting: Alerting, channel_id: FromPath[uuid.UUID]
     ) -> schemas.Delivery:
         return await services.send_test(db, principal, alerting, channel_id)
 
-    @get("/deliveries", operation_id="listAlertDeliveries", guards=[requires(Permission.READ)],
+    @get("/deliveries", operation_id="listAlertDeliveries", guards=READ,
          summary="Alert deliveries, newest first, each with its attempts")
     async def deliveries(
         self, db: DB, principal: Caller,

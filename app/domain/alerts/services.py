@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.core import pagination
+from app.core import egress, pagination
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.ids import uuid7
 from app.db.database import Database
@@ -64,10 +65,31 @@ async def _kind(alerting: runtime.Alerting, type_name: str) -> AlertChannelType:
     return found[type_name][1]
 
 
+def _check_urls(
+    alerting: runtime.Alerting, schema: Mapping[str, Any], config: dict[str, Any]
+) -> None:
+    """Refuse URLs the egress guard would refuse without resolving them (bad scheme, a
+    non-public IP literal); names are checked again at every send, when they are resolved."""
+    for name, prop in schema.get("properties", {}).items():
+        value = config.get(name)
+        if not isinstance(value, str) or prop.get("format") != "uri":
+            continue
+        try:
+            url = egress.check_url(value)
+        except egress.EgressRefused as exc:
+            raise Invalid(f"config.{name}: {exc}") from None
+        address = egress.ip_literal(url.host)
+        if (address is not None and not alerting.egress.policy.allow_private
+                and not egress.is_public_address(address)):
+            raise Invalid(f"config.{name}: {address} is not a public address "
+                          "(KILN_ALLOW_PRIVATE_EGRESS allows private ones)")
+
+
 def _store_config(
     alerting: runtime.Alerting, row: AlertChannel, kind: AlertChannelType, config: dict[str, Any]
 ) -> None:
     configs.check(kind.config_schema, config)
+    _check_urls(alerting, kind.config_schema, config)
     public, secret = configs.split(kind.config_schema, config)
     row.config = public
     row.secrets = configs.seal(alerting.box, row.tenant_id, row.id, secret)
