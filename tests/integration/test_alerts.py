@@ -8,7 +8,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tests.plugins.helpers import alert_loops_of, create_channel, deliveries, emit
-from tests.plugins.receivers import Reply, http_receiver, smtp_receiver
+from tests.plugins.receivers import Reply, http_receiver
 from tests.support import api
 
 
@@ -23,7 +23,8 @@ async def test_webhook_alert_is_signed_per_standard_webhooks(client, app, login_
         channel = await create_channel(client, account, "webhook", {"url": receiver.url()})
         secret = channel["generated_secrets"]["secret"]
         assert secret.startswith("whsec_")
-        assert "secret" not in channel["config"] and channel["secrets_set"] == ["secret"]
+        assert "secret" not in channel["config"]
+        assert channel["secrets_set"] == ["secret"]
         event = await emit(login_db, account.tenant_id, "run.failed", error="boom")
         async with alert_loops_of(app) as (relay, send):
             assert await relay.run_once() == 1
@@ -47,14 +48,16 @@ async def test_channel_types_contract(client):
     items = {item["type"]: item for item in response.json()["items"]}
     assert {"slack", "webhook", "email"} <= set(items)
     for item in items.values():
-        assert item["title"] and item["config_schema"]["type"] == "object"
+        assert item["title"]
+        assert item["config_schema"]["type"] == "object"
     assert items["slack"]["config_schema"]["properties"]["webhook_url"]["writeOnly"] is True
 
 
 async def test_slack_receives_a_readable_message_with_a_run_link(client, app, login_db):
     account = await api.signup(client)
     with http_receiver() as slack:
-        await create_channel(client, account, "slack", {"webhook_url": slack.url("/services/T/B/x")})
+        await create_channel(client, account, "slack",
+                             {"webhook_url": slack.url("/services/T/B/x")})
         event = await emit(login_db, account.tenant_id, "run.failed", error="disk full",
                            workflow="nightly-etl")
         async with alert_loops_of(app) as (relay, send):
@@ -63,7 +66,9 @@ async def test_slack_receives_a_readable_message_with_a_run_link(client, app, lo
         [request] = slack.requests
         assert request.path == "/services/T/B/x"
         text = json.loads(request.body)["text"]
-        assert "nightly-etl" in text and "disk full" in text and "failed" in text.lower()
+        assert "nightly-etl" in text
+        assert "disk full" in text
+        assert "failed" in text.lower()
         assert f"<http://127.0.0.1:8080/runs/{event['run_id']}|{event['run_id']}>" in text
 
 
@@ -78,7 +83,8 @@ async def test_retries_keep_the_webhook_id_until_the_receiver_accepts(client, ap
             await relay.run_once()
             await eventually_sent(send, receiver, 3)
         ids = {r.headers["webhook-id"] for r in receiver.requests}
-        assert len(receiver.requests) == 3 and len(ids) == 1
+        assert len(receiver.requests) == 3
+        assert len(ids) == 1
         for request in receiver.requests:
             Webhook(secret).verify(request.body, request.headers)
         [delivery] = await deliveries(client, account)
@@ -178,7 +184,8 @@ async def test_410_gone_disables_the_channel_at_once(client, app, login_db):
             await send.run_once()
         got = (await client.get(f"/api/v1/alerts/channels/{channel['id']}",
                                 headers=account.headers)).json()
-        assert got["enabled"] is False and "410" in got["disabled_reason"]
+        assert got["enabled"] is False
+        assert "410" in got["disabled_reason"]
         assert len(receiver.requests) == 1
 
 
@@ -199,7 +206,8 @@ async def test_a_burst_of_failures_of_one_workflow_is_grouped(client, app, login
             assert await send.run_once() == 0
         bodies = {json.loads(r.body)["data"]["workflow"]: json.loads(r.body)["data"]
                   for r in receiver.requests}
-        assert bodies["etl"]["count"] == 5 and len(bodies["etl"]["runs"]) == 5
+        assert bodies["etl"]["count"] == 5
+        assert len(bodies["etl"]["runs"]) == 5
         assert [run["error"] for run in bodies["etl"]["runs"]] == [f"e{i}" for i in range(5)]
         assert bodies["other"]["count"] == 1
         pending = await deliveries(client, account, status="pending")
@@ -225,7 +233,8 @@ async def test_filters_and_subscriptions_select_events(client, app, login_db):
             assert await relay.run_once() == 4
             await send.run_once()
         [request] = receiver.requests
-        assert b'"etl-daily"' in request.body and b'"prod"' in request.body
+        assert b'"etl-daily"' in request.body
+        assert b'"prod"' in request.body
 
 
 async def test_secrets_are_write_only_and_encrypted_at_rest(client, app, login_db, owner_db):
@@ -239,9 +248,11 @@ async def test_secrets_are_write_only_and_encrypted_at_rest(client, app, login_d
         for body in (channel, (await client.get(path, headers=account.headers)).json(),
                      (await client.get("/api/v1/alerts/channels",
                                        headers=account.headers)).json()["items"][0]):
-            assert secret not in str(body) and body["secrets_set"] == ["secret"]
+            assert secret not in str(body)
+            assert body["secrets_set"] == ["secret"]
         stored = await owner_db.fetchval("SELECT secrets FROM alert_channels")
-        assert stored.startswith("v1.") and secret not in stored
+        assert stored.startswith("v1.")
+        assert secret not in stored
         # Changing other settings keeps the secret.
         response = await client.patch(path, headers=account.headers,
                                       json={"config": {"url": receiver.url("/moved")}})
@@ -295,7 +306,8 @@ async def test_test_endpoint_sends_now_and_logs_the_attempt(client):
                                      headers=account.headers)
         assert response.status_code == 200, response.text
         delivery = response.json()
-        assert delivery["status"] == "succeeded" and delivery["event"] == "alert.test"
+        assert delivery["status"] == "succeeded"
+        assert delivery["event"] == "alert.test"
         assert delivery["attempts"][0]["status_code"] == 200
         [request] = receiver.requests
         body = Webhook(channel["generated_secrets"]["secret"]).verify(request.body,
@@ -304,7 +316,8 @@ async def test_test_endpoint_sends_now_and_logs_the_attempt(client):
         receiver.default = Reply(503, body=b"nope")
         failed = (await client.post(f"/api/v1/alerts/channels/{channel['id']}/test",
                                     headers=account.headers)).json()
-        assert failed["status"] == "failed" and "503" in failed["last_error"]
+        assert failed["status"] == "failed"
+        assert "503" in failed["last_error"]
         got = (await client.get(f"/api/v1/alerts/channels/{channel['id']}",
                                 headers=account.headers)).json()
         assert got["consecutive_failures"] == 0  # tests do not count towards auto-disable
