@@ -10,8 +10,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -102,14 +102,16 @@ class SmtpReceiver:
     def __init__(self) -> None:
         from aiosmtpd.controller import Controller
 
-        self.messages: list[Message] = []
+        self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         receiver = self
 
         class Handler:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
                 receiver.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-                receiver.messages.append(message_from_bytes(envelope.original_content))
+                receiver.messages.append(
+                    message_from_bytes(envelope.original_content, policy=policy.default)
+                )
                 return "250 Message accepted for delivery"
 
         self.port = free_port()
