@@ -18,6 +18,7 @@ import { ApiError } from '@/api/errors'
 import { ErrorAlert } from '@/components/error-alert'
 import { Skeleton } from '@/components/ui/skeleton'
 import { validateAuditSearch } from '@/features/audit/search'
+import { parseRunSearch, parseRunsSearch } from '@/features/runs/filters'
 import { LoginPage } from '@/features/auth/login-page'
 import { SignupPage } from '@/features/auth/signup-page'
 import { COMING_SOON, ComingSoon, type ComingSoonSpec } from '@/features/coming-soon/coming-soon'
@@ -135,9 +136,37 @@ const overviewRoute = createRoute({
   path: '/overview',
   component: comingSoon(COMING_SOON.overview),
 })
-const runsRoute = createRoute({ getParentRoute: () => appRoute, path: '/runs', component: comingSoon(COMING_SOON.runs) })
-const workflowsRoute = createRoute({ getParentRoute: () => appRoute, path: '/workflows', component: comingSoon(COMING_SOON.workflows) })
-const workersRoute = createRoute({ getParentRoute: () => appRoute, path: '/workers', component: comingSoon(COMING_SOON.workers) })
+const runsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/runs',
+  validateSearch: parseRunsSearch,
+  component: lazyRouteComponent(() => import('@/features/runs/runs-page'), 'RunsPage'),
+})
+
+const runRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/runs/$runId',
+  validateSearch: parseRunSearch,
+  component: lazyRouteComponent(() => import('@/features/runs/run-detail-page'), 'RunDetailPage'),
+})
+
+const workflowsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/workflows',
+  component: lazyRouteComponent(() => import('@/features/workflows/workflows-page'), 'WorkflowsPage'),
+})
+
+const workflowRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/workflows/$name',
+  component: lazyRouteComponent(() => import('@/features/workflows/workflow-detail-page'), 'WorkflowDetailPage'),
+})
+
+const workersRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/workers',
+  component: lazyRouteComponent(() => import('@/features/workers/workers-page'), 'WorkersPage'),
+})
 const eventsRoute = createRoute({ getParentRoute: () => appRoute, path: '/events', component: comingSoon(COMING_SOON.events) })
 const webhooksRoute = createRoute({ getParentRoute: () => appRoute, path: '/webhooks', component: comingSoon(COMING_SOON.webhooks) })
 const schedulesRoute = createRoute({ getParentRoute: () => appRoute, path: '/schedules', component: comingSoon(COMING_SOON.schedules) })
@@ -156,7 +185,9 @@ const routeTree = rootRoute.addChildren([
     auditRoute,
     overviewRoute,
     runsRoute,
+    runRoute,
     workflowsRoute,
+    workflowRoute,
     workersRoute,
     eventsRoute,
     webhooksRoute,

@@ -29,7 +29,7 @@ export const keys = {
   runs: {
     all: ['runs'] as const,
     lists: () => [...keys.runs.all, 'list'] as const,
-    list: (search: Readonly<Record<string, unknown>>) => [...keys.runs.lists(), search] as const,
+    list: (search: object) => [...keys.runs.lists(), search] as const,
     detail: (id: string) => [...keys.runs.all, 'detail', id] as const,
     logs: (id: string, task: string) => [...keys.runs.all, 'logs', id, task] as const,
   },

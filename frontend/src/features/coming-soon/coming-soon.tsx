@@ -38,21 +38,6 @@ export function ComingSoon({ title, description, planned }: ComingSoonSpec) {
 
 /** Sections waiting on server APIs (issue 8). Remove an entry when its page is built. */
 export const COMING_SOON = {
-  runs: {
-    title: 'Runs',
-    description: 'Every workflow run, filterable by status, workflow, time and metadata.',
-    planned: ['Runs with status counts and filters', 'Trigger a run with a JSON input', 'Bulk cancel and replay'],
-  },
-  workflows: {
-    title: 'Workflows',
-    description: 'Registered workflow definitions and their DAGs.',
-    planned: ['Workflows with versions and triggers', 'The DAG of each workflow'],
-  },
-  workers: {
-    title: 'Workers',
-    description: 'Worker processes connected to this tenant.',
-    planned: ['Workers with their actions, slots and last heartbeat'],
-  },
   overview: {
     title: 'Overview',
     description: 'Throughput, failures and latency across your workflows.',

@@ -161,3 +161,10 @@ export function filtersToApiQuery(filters: RunsFilters, limit: number, now: numb
     ...(filters.cursor ? { cursor: filters.cursor } : {}),
   }
 }
+
+/** `validateSearch` of a run's page: `?tab=timeline&task=load`. */
+export function parseRunSearch(search: Record<string, unknown>): { tab?: 'graph' | 'timeline' | 'data'; task?: string } {
+  const tab = search.tab === 'graph' || search.tab === 'timeline' || search.tab === 'data' ? search.tab : undefined
+  const task = typeof search.task === 'string' && search.task ? search.task : undefined
+  return { tab, task }
+}
