@@ -24,6 +24,7 @@ from app.domain.auth.services import AuthConfig
 from app.domain.auth.tokens import TokenSigner
 from app.engine.config import EngineConfig
 from app.engine.runtime import Engine
+from app.hooks import outbox_events
 from app.hooks.manager import get_plugin_manager
 from app.settings import Settings
 
@@ -39,11 +40,12 @@ def create_app(settings: Settings) -> Litestar:
         urls.authenticator_password(secret, settings.authenticator_password),
     )
     db = Database(login_url, pool_size=settings.pool_size)
+    plugins = get_plugin_manager(settings)
     engine = Engine(db, EngineConfig(
         lease_seconds=settings.lease_seconds, heartbeat_interval=settings.lease_seconds / 3,
         max_poll_wait=settings.max_poll_wait, max_rescues=settings.max_rescues,
         worker_lost_after=max(settings.lease_seconds, settings.max_poll_wait) * 2,
-    ))
+    ), events=outbox_events.wanted(plugins))
     signer = TokenSigner(secret, settings.previous_secret_keys)
 
     @asynccontextmanager
@@ -65,7 +67,7 @@ def create_app(settings: Settings) -> Litestar:
         "settings": settings,
         "db": db,
         "engine": engine,
-        "plugins": get_plugin_manager(settings),
+        "plugins": plugins,
         "signer": signer,
         "auth": AuthConfig(
             signer=signer, session_ttl=dt.timedelta(hours=settings.session_ttl_hours)
