@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 InT = TypeVar("InT")
 R = TypeVar("R")
 BULK_LIMIT = 1000  # the server's cap per bulk request; larger batches are split
-_FIRST_POLL, _MAX_POLL = 0.05, 1.0
+_FIRST_POLL, _MAX_POLL = 0.05, 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +67,7 @@ class RunRef(Generic[R]):
             if deadline is not None and time.monotonic() + delay > deadline:
                 raise TimeoutError(f"run {self.id} of workflow {self.workflow!r} is still "
                                    f"{run['status']} after {timeout!r}")
-            # The protocol has no "wait for this run" call, so poll, backing off to 1 s.
+            # The protocol has no "wait for this run" call, so poll, backing off to 0.5 s.
             await asyncio.sleep(delay)
             delay = min(_MAX_POLL, delay * 1.5)
 

@@ -21,6 +21,8 @@ OutT = TypeVar("OutT")
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 _TASK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # no ':' — it separates workflow and task
 MAX_TASKS = 500
+_DAY = 86400.0
+_WEEK = 7 * _DAY  # the server's limits on timeouts
 
 
 def check_name(name: str, what: str, pattern: re.Pattern[str] = _NAME) -> str:
@@ -48,22 +50,23 @@ class TaskOptions:
         schedule_timeout: durations.Duration = 300,
     ) -> TaskOptions:
         """Validate user-facing options; ``where`` names the task in error messages."""
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise ValueError(f"{where}: retries must be a non-negative int, got {retries!r}")
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 1000:
+            raise ValueError(f"{where}: retries must be an int from 0 to 1000, got {retries!r}")
         if isinstance(backoff_factor, bool) or not isinstance(backoff_factor, int | float) \
-                or not backoff_factor >= 1:
-            raise ValueError(f"{where}: backoff_factor must be a number >= 1, got "
+                or not 1 <= backoff_factor <= 10:
+            raise ValueError(f"{where}: backoff_factor must be a number from 1 to 10, got "
                              f"{backoff_factor!r}")
         seconds = {}
-        for option, value in (("backoff_max_seconds", backoff_max_seconds),
-                              ("execution_timeout", execution_timeout),
-                              ("schedule_timeout", schedule_timeout)):
+        for option, value, limit in (("backoff_max_seconds", backoff_max_seconds, _WEEK),
+                                     ("execution_timeout", execution_timeout, _WEEK),
+                                     ("schedule_timeout", schedule_timeout, 30 * _DAY)):
             try:
                 seconds[option] = durations.parse(value)
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"{where}: {option}: {exc}") from None
-            if seconds[option] <= 0:
-                raise ValueError(f"{where}: {option} must be more than 0 seconds, got {value!r}")
+            if not 0 < seconds[option] <= limit:
+                raise ValueError(f"{where}: {option} must be more than 0 seconds and at most "
+                                 f"{limit / _DAY:g} days, got {value!r}")
         return cls(retries=retries, backoff_factor=float(backoff_factor), **seconds)
 
 

@@ -12,7 +12,9 @@ from kiln import _log, errors, protocol, serialization
 from kiln.context import Context, LogSink
 from kiln.workflow import Task
 
-MAX_TRACEBACK = 20_000  # characters; the head of a huge traceback says little the tail does not
+# The server's limits (characters). The tail of a huge traceback says more than its head.
+MAX_ERROR = 10_000
+MAX_TRACEBACK = 100_000
 
 
 class Execution:
@@ -79,6 +81,8 @@ class Execution:
         _log.event(logging.WARNING, "task_failed", action_name=self.task.action,
                    run_id=self.ctx.run_id, attempt=self.ctx.attempt, retryable=retryable,
                    error=f"{type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"
+        if len(error) > MAX_ERROR:
+            error = error[:MAX_ERROR - 15] + " … (truncated)"
         return {"task_run_id": self.task_run_id, "lease_id": self.lease_id, "status": "failed",
-                "error": f"{type(exc).__name__}: {exc}", "traceback": text[-MAX_TRACEBACK:],
-                "retryable": retryable}
+                "error": error, "traceback": text[-MAX_TRACEBACK:], "retryable": retryable}

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 RESULT_BATCH, RESULT_LINGER = 100, 0.005
 LOG_BATCH, LOG_LINGER = 500, 0.2
+MAX_LOG_MESSAGE = 10_000
 _POLL_RETRY_MAX = 30.0
 
 
@@ -38,7 +39,9 @@ class Worker:
         labels: Mapping[str, str | int | float | bool] | None = None,
         drain_timeout: durations.Duration = 20, poll_wait: durations.Duration | None = None,
     ) -> None:
-        self.name = workflow.check_name(name, "worker")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            raise ValueError(f"worker name {name!r} is invalid: use 1-100 characters")
+        self.name = name
         if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
             raise ValueError(f"worker {name!r}: slots must be an int >= 1, got {slots!r}")
         self.slots = slots
@@ -284,6 +287,8 @@ class Worker:
 
     def _log_sink(self, assignment: protocol.Assignment) -> Any:
         def sink(level: str, message: str) -> None:
+            if len(message) > MAX_LOG_MESSAGE:  # the server refuses longer lines
+                message = message[:MAX_LOG_MESSAGE - 15] + " … (truncated)"
             self._logs.add({"task_run_id": assignment["task_run_id"],
                             "lease_id": assignment["lease_id"], "level": level,
                             "message": message, "at": dt.datetime.now(dt.UTC).isoformat()})

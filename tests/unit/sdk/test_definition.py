@@ -164,11 +164,12 @@ def test_a_task_function_must_take_input_and_ctx(client):
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"retries": -1}, "retries must be a non-negative int"),
-    ({"retries": True}, "retries must be a non-negative int"),
-    ({"backoff_factor": 0.5}, "backoff_factor must be a number >= 1"),
+    ({"retries": -1}, "retries must be an int from 0 to 1000"),
+    ({"retries": True}, "retries must be an int from 0 to 1000"),
+    ({"backoff_factor": 0.5}, "backoff_factor must be a number from 1 to 10"),
     ({"execution_timeout": "soon"}, "execution_timeout: invalid duration 'soon'"),
     ({"execution_timeout": 0}, "execution_timeout must be more than 0 seconds"),
+    ({"execution_timeout": "8d"}, "and at most 7 days, got '8d'"),
     ({"schedule_timeout": "-1m"}, "schedule_timeout: invalid duration"),
 ])
 def test_bad_task_options_name_the_task_and_option(client, options, message):
