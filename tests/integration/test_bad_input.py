@@ -157,3 +157,26 @@ async def test_bad_invite_accept_bodies_write_nothing(client, owner_db):
     _assert_error(short, 422, "validation_error", "password")
     _assert_error(empty, 422, "validation_error", "token")
     assert await sql.row_counts(owner_db) == before
+
+
+async def test_openapi_names_every_operation_explicitly(client):
+    response = await client.get("/schema/openapi.json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    operations = {
+        f"{method.upper()} {path}": op.get("operationId")
+        for path, item in schema["paths"].items()
+        for method, op in item.items() if method in ("get", "post", "put", "patch", "delete")
+    }
+    assert operations, "no operations documented"
+    missing = [name for name, op_id in operations.items() if not op_id]
+    assert missing == []
+    ids = list(operations.values())
+    assert len(set(ids)) == len(ids), "operation ids must be unique"
+    # Litestar's generated ids read like 'ApiV1MembersListMembers'; ours are short camelCase.
+    generated = [op_id for op_id in ids if not op_id[0].islower() or "ApiV1" in op_id]
+    assert generated == []
+    for foundation in ("signup", "login", "getMe", "createApiKey", "listMembers", "createInvite",
+                       "acceptInvite", "listAuditEntries", "getHealth"):
+        assert foundation in ids
