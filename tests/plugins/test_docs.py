@@ -20,7 +20,7 @@ def documented_hooks() -> set[str]:
 
 def test_every_hook_is_documented():
     missing = specified_hooks() - documented_hooks()
-    assert not missing, f"hooks missing from docs/plugins.md (add a '### `name`' section): {missing}"
+    assert not missing, f"add a '### `name`' section to docs/plugins.md for: {missing}"
 
 
 def test_no_documented_hook_is_stale():
