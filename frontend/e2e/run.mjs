@@ -1,9 +1,13 @@
 // Browser end-to-end test: a real server (embedded Postgres), the built SPA, Debian's chromium
 // driven by playwright-core. Run `npm run build` first; `npm run e2e` builds nothing itself.
 //
-// Flow: sign up → onboarding → create an API key (shown once) → API keys page lists it without
-// the secret → log out → log in → screenshots of the main pages (test-results/screenshots).
-import { existsSync, mkdirSync } from 'node:fs'
+// Flow: sign up → onboarding → create an API key (shown once) → run the onboarding page's own
+// worker.py and curl line → trigger a run from the UI and watch its DAG turn green → API keys
+// page lists the key without the secret → members, audit → log out → log in → screenshots of
+// the main pages (test-results/screenshots).
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
@@ -72,6 +76,11 @@ mkdirSync(shots, { recursive: true })
 let server
 /** @type {import('playwright-core').Browser | undefined} */
 let browser
+/** @type {import('node:child_process').ChildProcess | undefined} */
+let worker
+const workDir = mkdtempSync(join(tmpdir(), 'kiln-e2e-worker-'))
+/** @type {string[]} */
+const workerOutput = []
 let failed = false
 try {
   server = await step('start server', () => startServer({ frontendRoot, log }), 70_000)
@@ -124,7 +133,7 @@ try {
     await code.waitFor()
     const key = (await code.textContent())?.trim() ?? ''
     expect(/^kiln_[0-9A-Za-z]{49}$/.test(key), `a kiln_ key is shown (got ${key.slice(0, 12)}…)`)
-    const curl = await page.locator('pre code').filter({ hasText: 'curl -X POST' }).textContent()
+    const curl = await page.locator('pre code').filter({ hasText: 'curl -sS -X POST' }).textContent()
     expect(curl?.includes(`Authorization: Bearer ${key}`) ?? false, 'the curl line carries the real key')
     expect(curl?.includes(`${base}/api/v1/workflows/`) ?? false, 'the curl line carries the server URL')
     const setup = await page.locator('pre code').filter({ hasText: 'export KILN_API_KEY' }).textContent()
@@ -133,13 +142,86 @@ try {
     return key
   })
 
+  await step('the onboarding worker.py runs and registers its workflow', async () => {
+    const code = (await page.locator('pre code').filter({ hasText: '# worker.py' }).textContent()) ?? ''
+    writeFileSync(join(workDir, 'worker.py'), code)
+    const python = resolve(frontendRoot, '..', '.venv', 'bin', 'python')
+    worker = spawn(python, ['worker.py'], {
+      cwd: workDir,
+      env: { ...process.env, KILN_API_URL: base, KILN_API_KEY: secret },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const keep = (/** @type {Buffer} */ chunk) => workerOutput.push(chunk.toString())
+    worker.stdout?.on('data', keep)
+    worker.stderr?.on('data', keep)
+    for (;;) {
+      const response = await fetch(`${base}/api/v1/workflows/hello-kiln`, { headers: { Authorization: `Bearer ${secret}` } })
+      if (response.ok) break
+      expect(worker.exitCode === null, `worker.py exited early:\n${workerOutput.join('')}`)
+      await new Promise((r) => setTimeout(r, 250))
+    }
+  })
+
+  await step('the onboarding curl line starts a run', async () => {
+    if (spawnSync('sh', ['-c', 'command -v curl']).status !== 0) return log('     (curl not installed: skipped)')
+    const curl = (await page.locator('pre code').filter({ hasText: 'curl -sS -X POST' }).textContent()) ?? ''
+    const result = spawnSync('sh', ['-c', curl], { encoding: 'utf8', timeout: 10_000 })
+    expect(result.status === 0, `curl exits 0 (${result.stderr})`)
+    const run = JSON.parse(result.stdout)
+    expect(run.workflow === 'hello-kiln' && typeof run.id === 'string', `curl answers a run (${result.stdout.slice(0, 200)})`)
+  })
+
+  await step('trigger a run from the UI and watch the DAG turn green', async () => {
+    await page.getByRole('link', { name: 'Runs', exact: true }).click()
+    await page.waitForURL(/\/runs$/)
+    await page.getByTestId('run-row').first().waitFor()
+    await page.getByRole('button', { name: 'Trigger run' }).first().click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('Workflow').selectOption('hello-kiln')
+    await dialog.getByLabel('Input (JSON)').fill('{"name": "e2e"}')
+    await dialog.getByLabel('Metadata (JSON object, optional)').fill('{"suite": "e2e"}')
+    await dialog.getByRole('button', { name: 'Start run' }).click()
+    await page.waitForURL(/\/runs\/[0-9a-f-]{36}/)
+    const nodes = page.getByTestId('dag-node')
+    await nodes.first().waitFor()
+    expect((await nodes.count()) === 2, 'the DAG draws both tasks')
+    await page.waitForFunction(
+      () => {
+        const statuses = [...document.querySelectorAll('[data-testid="dag-node"]')].map((n) => n.getAttribute('data-status'))
+        return statuses.length === 2 && statuses.every((s) => s === 'succeeded')
+      },
+      undefined,
+      { timeout: 15_000 },
+    )
+    await page.getByRole('tab', { name: 'Input & output' }).click()
+    await page.getByText('HELLO, E2E!').waitFor()
+    await page.getByRole('tab', { name: 'Graph' }).click()
+    await shot('run-detail')
+    await page.getByRole('tab', { name: 'Timeline' }).click()
+    await page.getByRole('figure', { name: 'Timeline of task attempts' }).waitFor()
+    await shot('run-timeline')
+  })
+
+  await step('runs filters live in the URL', async () => {
+    await page.goto(`${base}/runs?status=succeeded&meta=suite:e2e`)
+    await page.getByTestId('run-row').first().waitFor()
+    expect((await page.getByTestId('run-row').count()) === 1, 'only the UI-triggered run has suite:e2e')
+    await page.getByRole('button', { name: 'failed', exact: true }).click()
+    await page.waitForURL((url) => url.searchParams.get('status') === 'failed')
+    await page.getByText('No runs match these filters').waitFor()
+    await page.getByRole('button', { name: 'Clear filters' }).first().click()
+    await page.waitForURL((url) => url.search === '')
+    await page.getByTestId('run-row').nth(1).waitFor() // both runs are back
+    await shot('runs')
+  })
+
   await step('the key works against the API', async () => {
     const response = await fetch(`${base}/api/v1/me`, { headers: { Authorization: `Bearer ${secret}` } })
     expect(response.ok, `GET /api/v1/me with the key answers ${response.status}`)
   })
 
   await step('API keys page lists the key without its secret', async () => {
-    await page.getByRole('link', { name: 'API keys' }).click()
+    await page.getByRole('link', { name: 'API keys', exact: true }).click()
     await page.waitForURL(/\/settings\/api-keys$/)
     const row = page.getByTestId('api-key-row').filter({ hasText: 'first-worker' })
     await row.waitFor()
@@ -164,7 +246,7 @@ try {
   })
 
   await step('members page and invite link', async () => {
-    await page.getByRole('link', { name: 'Members' }).click()
+    await page.getByRole('link', { name: 'Members', exact: true }).click()
     await page.getByRole('cell', { name: /E2E Tester/ }).waitFor()
     await page.getByRole('button', { name: 'Invite member' }).click()
     const dialog = page.getByRole('dialog')
@@ -177,7 +259,7 @@ try {
   })
 
   await step('audit log records the actions', async () => {
-    await page.getByRole('link', { name: 'Audit log' }).click()
+    await page.getByRole('link', { name: 'Audit log', exact: true }).click()
     await page.getByRole('table', { name: 'Audit log' }).getByText('api_key.created').first().waitFor()
     await shot('audit')
   })
@@ -200,14 +282,14 @@ try {
 
   for (const [name, path, heading] of [
     ['overview', '/overview', 'Overview'],
-    ['runs', '/runs', 'Runs'],
     ['workflows', '/workflows', 'Workflows'],
+    ['workflow', '/workflows/hello-kiln', 'hello-kiln'],
     ['workers', '/workers', 'Workers'],
     ['alerts', '/alerts', 'Alerts'],
   ]) {
     await step(`screenshot ${name}`, async () => {
       await page.goto(`${base}${path}`)
-      await page.getByRole('heading', { name: heading, exact: true }).waitFor()
+      await page.getByRole('heading', { name: heading }).first().waitFor()
       await shot(name)
     })
   }
@@ -231,9 +313,17 @@ try {
   failed = true
   console.error(error instanceof Error ? error.stack ?? error.message : error)
   if (server) console.error(`--- server output (last lines) ---\n${server.output.slice(-20).join('\n')}`)
+  if (workerOutput.length) console.error(`--- worker output ---\n${workerOutput.join('').slice(-3000)}`)
 } finally {
   await browser?.close().catch(() => {})
+  if (worker && worker.exitCode === null) {
+    const exited = new Promise((r) => worker?.once('exit', r))
+    worker.kill('SIGTERM')
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))])
+    if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL')
+  }
   await server?.stop()
+  rmSync(workDir, { recursive: true, force: true })
 }
 log(`${failed ? 'FAILED' : 'passed'}: ${passed} steps; screenshots in ${shots}`)
 process.exit(failed ? 1 : 0)

@@ -15,6 +15,7 @@ import { Input } from '@/components/ui/input'
 import { TableSkeleton } from '@/components/ui/skeleton'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { formatDateTime, formatRelative } from '@/lib/format'
+import { shortId } from '@/lib/ids'
 
 const route = getRouteApi('/app/settings/audit')
 
@@ -106,9 +107,9 @@ export function AuditPage() {
 function AuditRow({ entry, emails, onAction }: { entry: AuditEntry; emails: Map<string, string>; onAction: (action: string) => void }) {
   const actor =
     entry.actor_type === 'user' && entry.actor_id
-      ? (emails.get(entry.actor_id) ?? `user ${entry.actor_id.slice(0, 8)}`)
+      ? (emails.get(entry.actor_id) ?? `user ${shortId(entry.actor_id)}`)
       : entry.actor_type === 'api_key' && entry.actor_id
-        ? `API key ${entry.actor_id.slice(0, 8)}`
+        ? `API key ${shortId(entry.actor_id)}`
         : entry.actor_type
   const details = Object.keys(entry.details).length ? JSON.stringify(entry.details) : ''
   return (
@@ -122,7 +123,7 @@ function AuditRow({ entry, emails, onAction }: { entry: AuditEntry; emails: Map<
         </button>
       </TableCell>
       <TableCell className="max-w-56 truncate text-muted-foreground">
-        {entry.target_type ? `${entry.target_type} ${entry.target_id?.slice(0, 8) ?? ''}` : '—'}
+        {entry.target_type ? `${entry.target_type} ${entry.target_id ? shortId(entry.target_id) : ''}` : '—'}
       </TableCell>
       <TableCell className="font-mono text-xs text-muted-foreground">{entry.ip ?? '—'}</TableCell>
       <TableCell className="max-w-72 truncate font-mono text-xs text-muted-foreground" title={details}>{details || '—'}</TableCell>

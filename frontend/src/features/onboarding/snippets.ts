@@ -59,7 +59,7 @@ export function curlTriggerSnippet({
   const url = `${apiUrl.replace(/\/+$/, '')}/api/v1/workflows/${encodeURIComponent(workflow)}/runs`
   const body = JSON.stringify({ input })
   return [
-    `curl -X POST ${shellQuote(url)} \\`,
+    `curl -sS -X POST ${shellQuote(url)} \\`,
     `  -H ${shellQuote(`Authorization: Bearer ${apiKey}`)} \\`,
     `  -H 'Content-Type: application/json' \\`,
     `  -d ${shellQuote(body)}`,

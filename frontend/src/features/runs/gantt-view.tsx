@@ -22,7 +22,7 @@ export function GanttView({ run, onSelect, selected }: { run: Run; onSelect?: (t
         <div />
         <div className="relative mb-2 h-4 text-xs text-muted-foreground">
           {ticks.map((t) => (
-            <span key={t} className="absolute -translate-x-1/2 tabular-nums first:translate-x-0 last:-translate-x-full"
+            <span key={t} className="absolute -translate-x-1/2 whitespace-nowrap tabular-nums first:translate-x-0 last:-translate-x-full"
               style={{ left: `${t * 100}%` }}>
               {formatDuration(span * t)}
             </span>

@@ -15,6 +15,7 @@ import { RunsFilterBar } from './filter-bar'
 import { filtersToSearch, hasFilters, searchToFilters } from './filters'
 import { StatusBadge } from './status'
 import { TriggerRunDialog } from './trigger-run-dialog'
+import { shortId } from '@/lib/ids'
 
 const route = getRouteApi('/app/runs')
 
@@ -93,8 +94,8 @@ function RunRow({ run }: { run: RunSummary }) {
   return (
     <TableRow data-testid="run-row" data-status={run.status}>
       <TableCell>
-        <Link to="/runs/$runId" params={{ runId: run.id }} className="font-mono text-xs font-medium text-primary hover:underline">
-          {run.id.slice(0, 8)}
+        <Link to="/runs/$runId" params={{ runId: run.id }} title={run.id} className="font-mono text-xs font-medium text-primary hover:underline">
+          {shortId(run.id)}
         </Link>
       </TableCell>
       <TableCell className="font-medium">{run.workflow}</TableCell>

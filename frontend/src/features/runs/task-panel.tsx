@@ -7,6 +7,7 @@ import { durationBetween, formatDateTime, formatDuration } from '@/lib/format'
 import { cn } from '@/lib/utils'
 import { ErrorBlock, JsonBlock } from './json-block'
 import { StatusBadge } from './status'
+import { shortId } from '@/lib/ids'
 
 const LEVEL: Record<string, string> = {
   debug: 'text-muted-foreground',
@@ -31,7 +32,7 @@ export function TaskPanel({ runId, task }: { runId: string; task: TaskState }) {
         <Item label="Finished">{formatDateTime(task.finished_at)}</Item>
         <Item label="Duration">{formatDuration(durationBetween(task.started_at, task.finished_at))}</Item>
         {task.parents.length ? <Item label="After">{task.parents.join(', ')}</Item> : null}
-        {task.worker_id ? <Item label="Worker"><code className="font-mono text-xs">{task.worker_id.slice(0, 8)}</code></Item> : null}
+        {task.worker_id ? <Item label="Worker"><code className="font-mono text-xs">{shortId(task.worker_id)}</code></Item> : null}
         {task.waiting_for ? <Item label="Waiting for">{task.waiting_for}</Item> : null}
       </dl>
       {task.error ? <ErrorBlock error={task.error} traceback={current?.traceback} /> : null}

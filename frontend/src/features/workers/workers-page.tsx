@@ -10,6 +10,7 @@ import { EmptyState } from '@/components/ui/empty-state'
 import { TableSkeleton } from '@/components/ui/skeleton'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { formatDateTime, formatRelative } from '@/lib/format'
+import { shortId } from '@/lib/ids'
 
 const STATUS_VARIANT: Record<string, 'success' | 'muted' | 'destructive'> = {
   active: 'success',
@@ -59,7 +60,7 @@ function WorkerRow({ worker }: { worker: Worker }) {
     <TableRow>
       <TableCell>
         <span className="font-medium">{worker.name}</span>
-        <p className="font-mono text-xs text-muted-foreground">{worker.id.slice(0, 8)}</p>
+        <p className="font-mono text-xs text-muted-foreground">{shortId(worker.id)}</p>
       </TableCell>
       <TableCell><Badge variant={STATUS_VARIANT[worker.status] ?? 'muted'}>{worker.status}</Badge></TableCell>
       <TableCell>
