@@ -6,6 +6,7 @@ the CLI (and by tests) and the result is passed down explicitly.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -111,10 +112,15 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         path = self.home_dir / "secret_key"
-        if not path.exists():
+        if not path.exists() or not path.read_text().strip():
+            # Written aside and renamed into place: a crash can never leave an empty key behind
+            # (an empty HMAC key would sign sessions anyone could forge).
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
+            partial = path.with_name(f".secret_key.{os.getpid()}")
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+            partial.replace(path)
         self.secret_key = path.read_text().strip()
         return self.secret_key
 

@@ -184,6 +184,11 @@ def upgrade() -> None:
       LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS
       $$ SELECT tenant_id, id FROM invites WHERE token_hash = p_hash $$;
     """)
+    # Handing a function to kiln_auth needs membership in it and its CREATE on the schema; a
+    # superuser owner has both implicitly, a CREATEROLE owner (managed Postgres) gets them here.
+    # kiln_auth keeps no CREATE afterwards: ownership outlives the grant.
+    op.execute("GRANT kiln_auth TO CURRENT_USER")
+    op.execute("GRANT CREATE ON SCHEMA kiln_private TO kiln_auth")
     for signature in (
         "login_lookup(text)", "user_tenants(uuid)", "resolve_api_key(bytea)",
         "resolve_invite(bytea)",
@@ -193,6 +198,7 @@ def upgrade() -> None:
         op.execute(
             f"GRANT EXECUTE ON FUNCTION kiln_private.{signature} TO kiln_authenticator, kiln_tenant"
         )
+    op.execute("REVOKE CREATE ON SCHEMA kiln_private FROM kiln_auth")
 
 
 def downgrade() -> None:
