@@ -1,0 +1,95 @@
+"""A worker of small standalone tasks that probe the SDK's runtime behaviour end to end.
+
+Each task appends JSON lines to the file named by KILN_EFFECT_LOG, so the tests can see what
+happened inside the worker (started, finished, saw a cancellation) without reading its logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from kiln import Context, Kiln, NonRetryableError
+
+kiln = Kiln()
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int = 0
+
+
+def effect(ctx: Context, event: str, **fields: Any) -> None:
+    line = json.dumps({"task": ctx.task_name, "run": ctx.run_id, "attempt": ctx.attempt,
+                       "event": event, "pid": os.getpid(), **fields})
+    with Path(os.environ["KILN_EFFECT_LOG"]).open("a") as log:  # O_APPEND: one line, one write
+        log.write(line + "\n")
+
+
+@kiln.task()
+async def sdk_echo(input: Point, ctx: Context) -> Point:
+    """Typed in, typed out: the input arrives as a Point, the output leaves as JSON."""
+    return Point(input.x * 2, input.y)
+
+
+@kiln.task(retries=2)
+def sdk_fails(input: dict[str, Any], ctx: Context) -> None:
+    effect(ctx, "failed")
+    raise NonRetryableError("the card was declined")
+
+
+@kiln.task(retries=2)
+def sdk_unserializable(input: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    effect(ctx, "returned")
+    return {"tags": {"a", "b"}}
+
+
+@kiln.task(execution_timeout="60s")
+def sdk_slow(input: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Sleeps ``seconds`` on the first attempt only, so a rescuer finishes at once."""
+    effect(ctx, "started")
+    if ctx.attempt == 1:
+        time.sleep(float(input["seconds"]))
+    effect(ctx, "finished")
+    return {"attempt": ctx.attempt}
+
+
+@kiln.task(execution_timeout="60s")
+async def sdk_hog(input: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Blocks the worker's event loop (a bug in user code) for longer than a lease."""
+    time.sleep(float(input["seconds"]))  # noqa: ASYNC251 - the blocking is the point
+    return {"attempt": ctx.attempt}
+
+
+@kiln.task(execution_timeout="1s")
+async def sdk_wait_async(input: dict[str, Any], ctx: Context) -> None:
+    effect(ctx, "started")
+    try:
+        await asyncio.sleep(60)
+    except asyncio.CancelledError:
+        effect(ctx, "cancelled")
+        raise
+
+
+@kiln.task(execution_timeout="1s")
+def sdk_wait_sync(input: dict[str, Any], ctx: Context) -> None:
+    effect(ctx, "started")
+    effect(ctx, "cancelled" if ctx.wait_cancelled(60) else "not cancelled")
+
+
+PROBES = [sdk_echo, sdk_fails, sdk_unserializable, sdk_slow, sdk_hog, sdk_wait_async,
+          sdk_wait_sync]
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    kiln.worker(os.environ.get("KILN_WORKER_NAME", "sdk-probe"), workflows=PROBES,
+                slots=int(os.environ.get("KILN_SLOTS", "10")),
+                drain_timeout=os.environ.get("KILN_DRAIN_TIMEOUT", "20s")).start()
