@@ -23,6 +23,8 @@ class Sweeper(Loop):
             handled = await sweeps.expire_leases(engine.specs, conn, engine.config, engine.events)
             handled = max(handled, await sweeps.expire_deadlines(
                 engine.specs, conn, engine.config, engine.events))
+            handled = max(handled, await sweeps.expire_schedules(
+                engine.specs, conn, engine.config, engine.events))
             handled = max(handled, await sweeps.queue_due_retries(conn, engine.config))
             await sweeps.lose_silent_workers(conn, engine.config, engine.events)
         return handled

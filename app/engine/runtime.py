@@ -12,7 +12,7 @@ from app.db.database import Database
 from app.db.tenancy import TenantContext
 from app.engine.config import EngineConfig
 from app.engine.dispatcher import Dispatcher
-from app.engine.queue import claim, results, trigger
+from app.engine.queue import claim, control, results, trigger
 from app.engine.spec import SpecCache
 
 
@@ -92,3 +92,17 @@ class Engine:
     async def log(self, tenant_id: uuid.UUID, lines: list[claim.LogLine]) -> None:
         async with self.db.raw(TenantContext(tenant_id)) as conn:
             await claim.insert_logs(conn, tenant_id, lines)
+
+    async def cancel(self, tenant_id: uuid.UUID, run_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        async with self.db.raw(TenantContext(tenant_id)) as conn:
+            return await control.cancel(self.specs, conn, tenant_id, run_ids, self.events)
+
+    async def replay(self, tenant_id: uuid.UUID, run_id: uuid.UUID, from_task: str | None) -> None:
+        async with self.db.raw(TenantContext(tenant_id)) as conn:
+            await control.replay(self.specs, conn, tenant_id, run_id, from_task)
+
+    async def refresh_timeout(
+        self, tenant_id: uuid.UUID, task_run_id: uuid.UUID, lease_id: uuid.UUID, seconds: float
+    ) -> bool:
+        async with self.db.raw(TenantContext(tenant_id)) as conn:
+            return await claim.refresh_deadline(conn, tenant_id, task_run_id, lease_id, seconds)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+import msgspec.structs
 
 from app.domain.workflows.schemas import TaskDefinition, WorkflowDefinition
 
@@ -26,6 +27,8 @@ class TaskSpec:
     backoff_max_seconds: float
     execution_timeout: float
     schedule_timeout: float | None
+    kind: str = "task"  # "task", or "on_failure" (runs only when the run failed)
+    is_leaf: bool = False  # its output is part of the run's output
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class WorkflowSpec:
     tasks: dict[str, TaskSpec]
     roots: tuple[str, ...]
     leaves: tuple[str, ...]
+    on_failure: str | None = None
 
     def task(self, name: str) -> TaskSpec:
         return self.tasks[name]
@@ -45,8 +49,13 @@ def action_for(workflow: str, task: str) -> str:
 
 
 def compile_definition(version_id: uuid.UUID, definition: WorkflowDefinition) -> WorkflowSpec:
-    children: dict[str, list[str]] = {t.name: [] for t in definition.tasks}
-    for task in definition.tasks:
+    dag = list(definition.tasks)
+    leaves = tuple(t.name for t in dag if not any(t.name in o.parents for o in dag))
+    if definition.on_success is not None:
+        # An on-success task is a plain task whose parents are every leaf.
+        dag.append(msgspec.structs.replace(definition.on_success, parents=list(leaves)))
+    children: dict[str, list[str]] = {t.name: [] for t in dag}
+    for task in dag:
         for parent in task.parents:
             children[parent].append(task.name)
 
@@ -60,20 +69,25 @@ def compile_definition(version_id: uuid.UUID, definition: WorkflowDefinition) ->
                 stack.extend(children[node])
         return tuple(found)
 
-    def task_spec(task: TaskDefinition) -> TaskSpec:
+    def task_spec(task: TaskDefinition, kind: str = "task") -> TaskSpec:
         return TaskSpec(
             name=task.name, action=action_for(definition.name, task.name),
-            parents=tuple(task.parents), children=tuple(children[task.name]),
-            descendants=descendants_of(task.name), max_attempts=task.retries + 1,
-            backoff_factor=task.backoff_factor, backoff_max_seconds=task.backoff_max_seconds,
+            parents=tuple(task.parents), children=tuple(children.get(task.name, ())),
+            descendants=descendants_of(task.name) if task.name in children else (),
+            max_attempts=task.retries + 1, backoff_factor=task.backoff_factor,
+            backoff_max_seconds=task.backoff_max_seconds,
             execution_timeout=task.execution_timeout, schedule_timeout=task.schedule_timeout,
+            kind=kind, is_leaf=task.name in leaves,
         )
 
-    tasks = {t.name: task_spec(t) for t in definition.tasks}
+    tasks = {t.name: task_spec(t) for t in dag}
+    if definition.on_failure is not None:
+        tasks[definition.on_failure.name] = task_spec(definition.on_failure, "on_failure")
     return WorkflowSpec(
         version_id=version_id, name=definition.name, tasks=tasks,
-        roots=tuple(n for n, t in tasks.items() if not t.parents),
-        leaves=tuple(n for n, t in tasks.items() if not t.children),
+        roots=tuple(n for n, t in tasks.items() if not t.parents and t.kind == "task"),
+        leaves=leaves,
+        on_failure=definition.on_failure.name if definition.on_failure else None,
     )
 
 

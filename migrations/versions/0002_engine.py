@@ -97,6 +97,9 @@ def upgrade() -> None:
       backoff_max real NOT NULL DEFAULT 3600 CHECK (backoff_max > 0),
       rescues integer NOT NULL DEFAULT 0 CHECK (rescues >= 0),
       is_leaf boolean NOT NULL DEFAULT false,
+      kind text NOT NULL DEFAULT 'task' CHECK (kind IN ('task', 'on_failure')),
+      schedule_timeout real CHECK (schedule_timeout > 0),
+      schedule_deadline_at timestamptz,
       worker_id uuid,
       lease_id uuid,
       lease_expires_at timestamptz,
@@ -120,6 +123,8 @@ def upgrade() -> None:
     CREATE INDEX task_runs_leases ON task_runs (lease_expires_at) WHERE status = 'running';
     CREATE INDEX task_runs_deadlines ON task_runs (deadline_at)
       WHERE status = 'running' AND deadline_at IS NOT NULL;
+    CREATE INDEX task_runs_schedule_deadlines ON task_runs (schedule_deadline_at)
+      WHERE status = 'queued' AND schedule_deadline_at IS NOT NULL;
     CREATE INDEX task_runs_retries ON task_runs (retry_at)
       WHERE status = 'pending' AND retry_at IS NOT NULL;
     CREATE INDEX task_runs_by_worker ON task_runs (tenant_id, worker_id) WHERE status = 'running';

@@ -68,6 +68,39 @@ class RunController(Controller):
             metadata=metadata or [], limit=limit, cursor=cursor,
         )
 
+    @post("/{run_id:uuid}/cancel", operation_id="cancelRun", status_code=HTTP_200_OK,
+          guards=[requires(Permission.OPERATE)],
+          summary="Cancel a run and its child runs (running tasks are told to stop)")
+    async def cancel(
+        self, db: DB, engine: EngineDep, principal: Caller, run_id: FromPath[uuid.UUID]
+    ) -> schemas.Run:
+        return await services.cancel_one(db, engine, principal, run_id)
+
+    @post("/cancel", operation_id="cancelRuns", status_code=HTTP_200_OK,
+          guards=[requires(Permission.OPERATE)], summary="Cancel runs by ids or by filter")
+    async def cancel_many(
+        self, db: DB, engine: EngineDep, principal: Caller,
+        data: JSONBody[schemas.BulkSelection],
+    ) -> schemas.Affected:
+        return await services.cancel_many(db, engine, principal, data)
+
+    @post("/{run_id:uuid}/replay", operation_id="replayRun", status_code=HTTP_200_OK,
+          guards=[requires(Permission.OPERATE)],
+          summary="Re-run a finished run, whole or from one task on")
+    async def replay(
+        self, db: DB, engine: EngineDep, principal: Caller, run_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.Replay | None] = None,
+    ) -> schemas.Run:
+        await engine.replay(principal.tenant_id, run_id, data.from_task if data else None)
+        return await services.get_run(db, engine, principal, run_id)
+
+    @post("/replay", operation_id="replayRuns", status_code=HTTP_200_OK,
+          guards=[requires(Permission.OPERATE)], summary="Replay finished runs by ids or filter")
+    async def replay_many(
+        self, db: DB, engine: EngineDep, principal: Caller, data: JSONBody[schemas.BulkReplay],
+    ) -> schemas.Affected:
+        return await services.replay_many(db, engine, principal, data)
+
     @get("/{run_id:uuid}", operation_id="getRun", summary="A run with its tasks and attempts")
     async def get_run(
         self, db: DB, engine: EngineDep, principal: Caller, run_id: FromPath[uuid.UUID]

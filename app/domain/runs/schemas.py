@@ -85,3 +85,34 @@ class LogLine(msgspec.Struct):
     level: str
     message: str
     attempt: int
+
+
+class RunFilter(msgspec.Struct, forbid_unknown_fields=True):
+    status: str | None = None
+    workflow: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class BulkSelection(msgspec.Struct, forbid_unknown_fields=True):
+    """Either explicit ``ids`` or a ``filter`` (at most 1,000 runs per call)."""
+
+    ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=MAX_BULK)] | None = None
+    filter: RunFilter | None = None
+
+
+class Replay(msgspec.Struct, forbid_unknown_fields=True):
+    from_task: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    """Re-run this task and its descendants only; the others keep their outputs."""
+
+
+class BulkReplay(BulkSelection, forbid_unknown_fields=True):
+    pass
+
+
+class Affected(msgspec.Struct):
+    ids: list[uuid.UUID]
+    """The runs the action applied to."""
+    skipped: list[uuid.UUID] = msgspec.field(default_factory=list)
+    """Selected runs it did not apply to (already finished, or still running for a replay)."""

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core import pagination
-from app.core.errors import Invalid, NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.db.database import Database
 from app.db.models import TaskAttempt, TaskLog, TaskRun, WorkflowRun, WorkflowVersion
 from app.domain.auth.principal import Principal
@@ -94,6 +94,7 @@ async def get_run(
 
 
 def parse_metadata_filters(values: list[str]) -> dict[str, Any]:
+    """``["team:red", "env:prod"]`` → ``{"team": "red", "env": "prod"}``."""
     filters: dict[str, Any] = {}
     for value in values:
         key, sep, wanted = value.partition(":")
@@ -103,14 +104,11 @@ def parse_metadata_filters(values: list[str]) -> dict[str, Any]:
     return filters
 
 
-async def list_runs(
-    db: Database, principal: Principal, *, status: str | None, workflow: str | None,
-    since: dt.datetime | None, until: dt.datetime | None, metadata: list[str],
-    limit: int | None, cursor: str | None,
-) -> pagination.Page[schemas.RunSummary]:
-    size = pagination.check_limit(limit)
-    after = pagination.decode_cursor(cursor)
-    query = select(WorkflowRun).order_by(WorkflowRun.id.desc()).limit(size + 1)
+def _filtered(
+    status: str | None, workflow: str | None, since: dt.datetime | None,
+    until: dt.datetime | None, metadata: dict[str, Any],
+) -> Any:
+    query = select(WorkflowRun)
     if status is not None:
         if status not in STATUSES:
             raise Invalid(f"status must be one of {', '.join(STATUSES)}")
@@ -122,12 +120,73 @@ async def list_runs(
     if until is not None:
         query = query.where(WorkflowRun.created_at < until)
     if metadata:
-        query = query.where(WorkflowRun.metadata_.contains(parse_metadata_filters(metadata)))
+        query = query.where(WorkflowRun.metadata_.contains(metadata))
+    return query
+
+
+async def list_runs(
+    db: Database, principal: Principal, *, status: str | None, workflow: str | None,
+    since: dt.datetime | None, until: dt.datetime | None, metadata: list[str],
+    limit: int | None, cursor: str | None,
+) -> pagination.Page[schemas.RunSummary]:
+    size = pagination.check_limit(limit)
+    after = pagination.decode_cursor(cursor)
+    query = _filtered(status, workflow, since, until, parse_metadata_filters(metadata))
+    query = query.order_by(WorkflowRun.id.desc()).limit(size + 1)
     if after is not None:
         query = query.where(WorkflowRun.id < after)
     async with db.transaction(principal.tenancy()) as s:
         runs = (await s.execute(query)).scalars().all()
     return pagination.page([_summary(r) for r in runs], [r.id for r in runs], size)
+
+
+async def select_runs(
+    db: Database, principal: Principal, selection: schemas.BulkSelection
+) -> list[uuid.UUID]:
+    """The run ids a bulk action names: explicit ids, or up to 1,000 matching a filter."""
+    if (selection.ids is None) == (selection.filter is None):
+        raise Invalid("give either ids or filter")
+    if selection.ids is not None:
+        return list(dict.fromkeys(selection.ids))
+    assert selection.filter is not None
+    f = selection.filter
+    query = _filtered(f.status, f.workflow, f.since, f.until, dict(f.metadata))
+    query = query.with_only_columns(WorkflowRun.id).order_by(WorkflowRun.id).limit(
+        schemas.MAX_BULK)
+    async with db.transaction(principal.tenancy()) as s:
+        return list((await s.execute(query)).scalars())
+
+
+async def cancel_one(
+    db: Database, engine: Engine, principal: Principal, run_id: uuid.UUID
+) -> schemas.Run:
+    cancelled = await engine.cancel(principal.tenant_id, [run_id])
+    run = await get_run(db, engine, principal, run_id)
+    if run_id not in cancelled and run.status in ("succeeded", "failed", "cancelled"):
+        raise Conflict(f"run {run_id} already finished ({run.status})")
+    return run
+
+
+async def cancel_many(
+    db: Database, engine: Engine, principal: Principal, selection: schemas.BulkSelection
+) -> schemas.Affected:
+    ids = await select_runs(db, principal, selection)
+    cancelled = await engine.cancel(principal.tenant_id, ids) if ids else set()
+    return schemas.Affected(ids=[i for i in ids if i in cancelled],
+                            skipped=[i for i in ids if i not in cancelled])
+
+
+async def replay_many(
+    db: Database, engine: Engine, principal: Principal, selection: schemas.BulkSelection
+) -> schemas.Affected:
+    done, skipped = [], []
+    for run_id in await select_runs(db, principal, selection):
+        try:
+            await engine.replay(principal.tenant_id, run_id, None)
+            done.append(run_id)
+        except (Conflict, NotFound):
+            skipped.append(run_id)
+    return schemas.Affected(ids=done, skipped=skipped)
 
 
 async def task_logs(

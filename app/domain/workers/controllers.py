@@ -6,10 +6,16 @@ import uuid
 
 from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_204_NO_CONTENT,
+)
 
 from app.core import pagination
 from app.core.deps import DB, Caller, EngineDep
+from app.core.errors import Conflict
 from app.domain.auth.guards import requires
 from app.domain.auth.principal import Permission
 from app.domain.workers import schemas, services
@@ -40,7 +46,7 @@ class WorkerController(Controller):
             task_run_id=t.task_run_id, lease_id=t.lease_id, run_id=t.run_id,
             workflow=t.workflow, task=t.task, action=t.action, attempt=t.attempt,
             input=t.input, metadata=t.metadata, parents=t.parents,
-            execution_timeout=t.execution_timeout) for t in tasks])
+            execution_timeout=t.execution_timeout, errors=t.errors) for t in tasks])
 
     @post("/{worker_id:uuid}/heartbeat", operation_id="heartbeat", status_code=HTTP_200_OK,
           guards=WORKER, summary="Extend leases; the reply lists tasks to stop")
@@ -71,6 +77,19 @@ class WorkerController(Controller):
     ) -> None:
         del worker_id  # lines are fenced on their lease, which names the worker
         await engine.log(principal.tenant_id, services.to_log_lines(data))
+
+    @post("/{worker_id:uuid}/refresh-timeout", operation_id="refreshTimeout",
+          status_code=HTTP_204_NO_CONTENT, guards=WORKER,
+          summary="Extend a running task's execution timeout (ctx.refresh_timeout)")
+    async def refresh_timeout(
+        self, engine: EngineDep, principal: Caller, worker_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.RefreshTimeout],
+    ) -> None:
+        del worker_id  # fenced on the lease
+        if not await engine.refresh_timeout(
+            principal.tenant_id, data.task_run_id, data.lease_id, data.seconds
+        ):
+            raise Conflict("the task is no longer running under this lease")
 
     @delete("/{worker_id:uuid}", operation_id="stopWorker", guards=WORKER,
             summary="Deregister a worker on graceful shutdown")

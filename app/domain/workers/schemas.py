@@ -45,6 +45,8 @@ class Assignment(msgspec.Struct):
     metadata: dict[str, Any]
     parents: dict[str, Any]
     execution_timeout: float
+    errors: dict[str, str] = msgspec.field(default_factory=dict)
+    """For an on-failure task: each failed task's error."""
 
 
 class PollResponse(msgspec.Struct):
@@ -107,3 +109,10 @@ class Worker(msgspec.Struct):
     registered_at: dt.datetime
     last_heartbeat_at: dt.datetime
     running: int
+
+
+class RefreshTimeout(msgspec.Struct, forbid_unknown_fields=True):
+    task_run_id: uuid.UUID
+    lease_id: uuid.UUID
+    seconds: Annotated[float, msgspec.Meta(gt=0, le=7 * 86400)]
+    """The task may run at least this long from now (never shortens the current timeout)."""

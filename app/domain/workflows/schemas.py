@@ -32,6 +32,10 @@ class WorkflowDefinition(msgspec.Struct, forbid_unknown_fields=True, omit_defaul
                          msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
     on_crons: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=255)]],
                         msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
+    on_failure: TaskDefinition | None = None
+    """Runs once when the run failed, after every other task finished; gets their errors."""
+    on_success: TaskDefinition | None = None
+    """Runs after every leaf task succeeded (its output is not part of the run's output)."""
 
 
 class Registered(msgspec.Struct):

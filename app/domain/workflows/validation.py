@@ -35,7 +35,12 @@ def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
 
 def validate(definition: WorkflowDefinition) -> None:
     """Raise :class:`Invalid` with a message naming the problem; return when the DAG is sound."""
-    names = [task.name for task in definition.tasks]
+    hooks = [t for t in (definition.on_failure, definition.on_success) if t is not None]
+    for hook in hooks:
+        if hook.parents:
+            raise Invalid(f"on-failure/on-success task {hook.name!r} cannot declare parents: "
+                          "it runs after the whole DAG")
+    names = [task.name for task in [*definition.tasks, *hooks]]
     seen: set[str] = set()
     for name in names:
         if name in seen:
@@ -45,7 +50,7 @@ def validate(definition: WorkflowDefinition) -> None:
         if len(set(task.parents)) != len(task.parents):
             raise Invalid(f"task {task.name!r} lists a parent twice")
         for parent in task.parents:
-            if parent not in seen:
+            if parent not in seen or parent in {h.name for h in hooks}:
                 raise Invalid(f"task {task.name!r} has unknown parent {parent!r}")
     cycle = find_cycle({task.name: task.parents for task in definition.tasks})
     if cycle:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -27,6 +27,8 @@ class Assignment:
     metadata: dict[str, Any]
     parents: dict[str, Any]
     execution_timeout: float
+    errors: dict[str, str] = field(default_factory=dict)
+    """For an on-failure task: the error of each failed task of the run."""
 
 
 async def claim(
@@ -54,6 +56,11 @@ async def claim(
         names = list({name for names in wanted.values() for name in names})
         for r in await conn.fetch(queries.get("parent_outputs"), tenant_id, parent_runs, names):
             outputs[(r["run_id"], r["task_name"])] = r["output"]
+    errors: dict[uuid.UUID, dict[str, str]] = {}
+    failing = list({row["run_id"] for row in rows if row["kind"] == "on_failure"})
+    if failing:
+        for r in await conn.fetch(queries.get("failed_task_errors"), tenant_id, failing):
+            errors.setdefault(r["run_id"], {})[r["task_name"]] = r["error"] or ""
     return [
         Assignment(
             task_run_id=row["id"], lease_id=row["lease_id"], run_id=row["run_id"],
@@ -63,9 +70,20 @@ async def claim(
             parents={name: outputs.get((row["run_id"], name))
                      for name in wanted.get(row["id"], ())},
             execution_timeout=row["execution_timeout"],
+            errors=errors.get(row["run_id"], {}) if row["kind"] == "on_failure" else {},
         )
         for row in rows
     ]
+
+
+async def refresh_deadline(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, task_run_id: uuid.UUID,
+    lease_id: uuid.UUID, seconds: float,
+) -> bool:
+    """Extend a running task's execution timeout; False when the lease is not current."""
+    return await conn.fetchval(
+        queries.get("refresh_deadline"), tenant_id, task_run_id, lease_id, seconds
+    ) is not None
 
 
 async def touch_worker(

@@ -176,6 +176,7 @@ async def propagate(
                                       cancel_runs, cancel_names, cancel_reasons)
         ]
     outbox = _task_events(changes, events)
+    hooks: list[Change] = []
     if finished:
         runs = await conn.fetch(queries.get("count_down_runs"),
                                 [c.tenant_id for c in finished], [c.run_id for c in finished])
@@ -185,7 +186,34 @@ async def propagate(
                     "run_id": str(run["id"]), "workflow": run["workflow_name"],
                     "status": run["status"], "error": run["error"], "metadata": run["metadata"],
                 }))
+        hooks = await _on_failure_due(cache, conn, runs)
     await write_outbox(conn, outbox)
+    if hooks:
+        await propagate(cache, conn, hooks, events)
+
+
+async def _on_failure_due(
+    cache: SpecCache, conn: asyncpg.Connection, runs: list[asyncpg.Record]
+) -> list[Change]:
+    """Runs whose only unfinished task is their on-failure task: queue it or cancel it."""
+    due = []
+    for run in runs:
+        if run["pending_tasks"] == 1:
+            spec = await spec_for(cache, conn, run["tenant_id"], run["version_id"])
+            if spec.on_failure is not None:
+                due.append(run)
+    if not due:
+        return []
+    rows = await conn.fetch(queries.get("on_failure_due"), [r["tenant_id"] for r in due],
+                            [r["id"] for r in due])
+    versions = {r["id"]: (r["version_id"], r["workflow_name"]) for r in due}
+    return [
+        Change(tenant_id=r["tenant_id"], task_run_id=r["id"], run_id=r["run_id"],
+               task_name=r["task_name"], status=r["status"], action=r["action"],
+               priority=r["priority"], attempt=r["attempt"], version_id=versions[r["run_id"]][0],
+               workflow=versions[r["run_id"]][1], cascade=r["status"] == "cancelled")
+        for r in rows
+    ]
 
 
 def _task_events(

@@ -51,6 +51,15 @@ async def expire_deadlines(
     return len(rows)
 
 
+async def expire_schedules(
+    cache: SpecCache, conn: asyncpg.Connection, config: EngineConfig,
+    events: frozenset[str] = DEFAULT_EVENTS,
+) -> int:
+    rows = await conn.fetch(queries.get("expire_schedules"), config.sweep_batch)
+    await propagate(cache, conn, _changes(rows, "task.timed_out"), events)
+    return len(rows)
+
+
 async def queue_due_retries(conn: asyncpg.Connection, config: EngineConfig) -> int:
     rows = await conn.fetch(queries.get("due_retries"), config.sweep_batch)
     await enqueue(conn, rows)

@@ -120,7 +120,7 @@ async def _insert_tasks(
     conn: asyncpg.Connection, tenant_id: uuid.UUID, spec: WorkflowSpec,
     run_ids: list[uuid.UUID], priorities: dict[uuid.UUID, int],
 ) -> None:
-    columns: list[list[Any]] = [[] for _ in range(11)]
+    columns: list[list[Any]] = [[] for _ in range(13)]
     roots: tuple[list[uuid.UUID], list[str], list[int]] = ([], [], [])
     for run_id in run_ids:
         priority = priorities[run_id]
@@ -129,10 +129,10 @@ async def _insert_tasks(
             for column, value in zip(columns, (
                 task_id, run_id, task.name, task.action, task.max_attempts, len(task.parents),
                 priority, task.execution_timeout, task.backoff_factor, task.backoff_max_seconds,
-                not task.children,
+                task.is_leaf, task.kind, task.schedule_timeout,
             ), strict=True):
                 column.append(value)
-            if not task.parents:
+            if not task.parents and task.kind == "task":
                 roots[0].append(task_id)
                 roots[1].append(task.action)
                 roots[2].append(priority)

@@ -21,10 +21,11 @@ UPDATE task_runs t
 SET status = 'running', attempt = t.attempt + 1, worker_id = $4, lease_id = gen_random_uuid(),
     lease_expires_at = now() + make_interval(secs => $5), started_at = now(),
     deadline_at = now() + make_interval(secs => t.execution_timeout), retry_at = NULL,
-    wait_reason = NULL
+    wait_reason = NULL, schedule_deadline_at = NULL
 FROM picked p
 WHERE t.tenant_id = $1 AND t.id = p.task_run_id AND t.status = 'queued'
-RETURNING t.id, t.run_id, t.task_name, t.action, t.attempt, t.lease_id, t.execution_timeout;
+RETURNING t.id, t.run_id, t.task_name, t.action, t.attempt, t.lease_id, t.execution_timeout,
+  t.kind;
 
 -- name: start_runs
 -- Mark runs running at their first claimed task, and return what their tasks need.
@@ -40,6 +41,17 @@ FROM workflow_runs WHERE tenant_id = $1 AND id = ANY($2::uuid[]);
 SELECT run_id, task_name, output FROM task_runs
 WHERE tenant_id = $1 AND run_id = ANY($2::uuid[]) AND task_name = ANY($3::text[])
   AND status = 'succeeded';
+
+-- name: failed_task_errors
+-- Errors of the failed tasks of some runs (what their on-failure task receives).
+SELECT run_id, task_name, error FROM task_runs
+WHERE tenant_id = $1 AND run_id = ANY($2::uuid[]) AND kind = 'task' AND status = 'failed';
+
+-- name: refresh_deadline
+-- Push a running task's execution deadline out to at least $4 seconds from now (fenced).
+UPDATE task_runs SET deadline_at = greatest(deadline_at, now() + make_interval(secs => $4))
+WHERE tenant_id = $1 AND id = $2 AND lease_id = $3 AND status = 'running'
+RETURNING deadline_at;
 
 -- name: touch_worker
 -- Record a sign of life from a worker; no row means the worker is unknown or stopped.

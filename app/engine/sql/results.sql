@@ -18,6 +18,8 @@ UPDATE task_runs t SET
                            AND NOT (r.retryable AND t.attempt - t.rescues < t.max_attempts))
                      THEN now() END,
   queued_at = CASE WHEN r.outcome = 'released' THEN now() ELSE t.queued_at END,
+  schedule_deadline_at = CASE WHEN r.outcome = 'released'
+    THEN now() + make_interval(secs => t.schedule_timeout) END,
   wait_reason = CASE WHEN r.outcome = 'failed' AND r.retryable
                        AND t.attempt - t.rescues < t.max_attempts THEN 'retry' END,
   lease_expires_at = NULL, deadline_at = NULL
@@ -45,7 +47,9 @@ ON CONFLICT DO NOTHING;
 UPDATE task_runs t SET
   pending_parents = t.pending_parents - d.n,
   status = CASE WHEN t.pending_parents - d.n = 0 THEN 'queued' ELSE t.status END,
-  queued_at = CASE WHEN t.pending_parents - d.n = 0 THEN now() END
+  queued_at = CASE WHEN t.pending_parents - d.n = 0 THEN now() END,
+  schedule_deadline_at = CASE WHEN t.pending_parents - d.n = 0
+    THEN now() + make_interval(secs => t.schedule_timeout) END
 FROM (
   SELECT tenant_id, run_id, name, count(*)::int AS n
   FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS x(tenant_id, run_id, name)
@@ -72,7 +76,8 @@ UPDATE workflow_runs w SET
     SELECT CASE WHEN bool_or(t.status = 'failed') THEN 'failed'
                 WHEN bool_or(t.status = 'cancelled') THEN 'cancelled'
                 ELSE 'succeeded' END
-    FROM task_runs t WHERE t.tenant_id = w.tenant_id AND t.run_id = w.id) END,
+    FROM task_runs t WHERE t.tenant_id = w.tenant_id AND t.run_id = w.id
+      AND t.kind = 'task') END,
   output = CASE WHEN w.pending_tasks - d.n > 0 THEN w.output ELSE (
     SELECT jsonb_object_agg(t.task_name, t.output)
     FROM task_runs t WHERE t.tenant_id = w.tenant_id AND t.run_id = w.id AND t.is_leaf
@@ -80,7 +85,7 @@ UPDATE workflow_runs w SET
   error = CASE WHEN w.pending_tasks - d.n > 0 THEN w.error ELSE (
     SELECT string_agg(t.task_name || ': ' || t.error, '; ' ORDER BY t.finished_at)
     FROM task_runs t WHERE t.tenant_id = w.tenant_id AND t.run_id = w.id
-      AND t.status = 'failed') END,
+      AND t.status = 'failed' AND t.kind = 'task') END,
   finished_at = CASE WHEN w.pending_tasks - d.n > 0 THEN NULL ELSE now() END
 FROM (
   SELECT tenant_id, run_id, count(*)::int AS n
@@ -90,6 +95,26 @@ FROM (
 WHERE w.tenant_id = d.tenant_id AND w.id = d.run_id
 RETURNING w.tenant_id, w.id, w.version_id, w.workflow_name, w.status, w.pending_tasks, w.error,
   w.metadata;
+
+-- name: on_failure_due
+-- On-failure tasks of runs whose other tasks all finished: queue them when a task failed, else
+-- cancel them (not needed).
+UPDATE task_runs t SET
+  status = CASE WHEN f.failed THEN 'queued' ELSE 'cancelled' END,
+  queued_at = CASE WHEN f.failed THEN now() END,
+  schedule_deadline_at = CASE WHEN f.failed
+    THEN now() + make_interval(secs => t.schedule_timeout) END,
+  finished_at = CASE WHEN f.failed THEN NULL ELSE now() END,
+  error = CASE WHEN f.failed THEN NULL ELSE 'not needed: no task failed' END
+FROM (
+  SELECT x.tenant_id, x.run_id, EXISTS (
+    SELECT 1 FROM task_runs ft WHERE ft.tenant_id = x.tenant_id AND ft.run_id = x.run_id
+      AND ft.kind = 'task' AND ft.status = 'failed') AS failed
+  FROM unnest($1::uuid[], $2::uuid[]) AS x(tenant_id, run_id)
+) AS f
+WHERE t.tenant_id = f.tenant_id AND t.run_id = f.run_id AND t.kind = 'on_failure'
+  AND t.status = 'pending'
+RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priority, t.attempt;
 
 -- name: run_versions
 -- Workflow version and name of some runs (to find their DAG spec).

@@ -13,7 +13,9 @@ UPDATE task_runs t SET
   error = CASE WHEN t.rescues + 1 > $2
     THEN format('lease lost %s times (worker died or stopped heartbeating)', t.rescues + 1) END,
   finished_at = CASE WHEN t.rescues + 1 > $2 THEN now() END,
-  queued_at = now(), lease_expires_at = NULL, deadline_at = NULL
+  queued_at = now(), lease_expires_at = NULL, deadline_at = NULL,
+  schedule_deadline_at = CASE WHEN t.rescues + 1 > $2 THEN NULL
+    ELSE now() + make_interval(secs => t.schedule_timeout) END
 FROM expired e
 WHERE t.tenant_id = e.tenant_id AND t.id = e.id
 RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priority, t.attempt,
@@ -51,10 +53,27 @@ WITH due AS (
   LIMIT $1
   FOR UPDATE SKIP LOCKED
 )
-UPDATE task_runs t SET status = 'queued', queued_at = now(), retry_at = NULL, wait_reason = NULL
+UPDATE task_runs t SET status = 'queued', queued_at = now(), retry_at = NULL, wait_reason = NULL,
+  schedule_deadline_at = now() + make_interval(secs => t.schedule_timeout)
 FROM due d
 WHERE t.tenant_id = d.tenant_id AND t.id = d.id
 RETURNING t.tenant_id, t.id, t.action, t.priority;
+
+-- name: expire_schedules
+-- Fail queued tasks that no worker started within their schedule timeout (no retry: nothing ran).
+WITH expired AS (
+  SELECT tenant_id, id FROM task_runs
+  WHERE status = 'queued' AND schedule_deadline_at < now()
+  ORDER BY schedule_deadline_at
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE task_runs t SET status = 'failed', finished_at = now(), schedule_deadline_at = NULL,
+  error = format('schedule timeout: no worker started the task within %ss', t.schedule_timeout)
+FROM expired e
+WHERE t.tenant_id = e.tenant_id AND t.id = e.id
+RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priority, t.attempt,
+  t.worker_id, t.started_at, t.error;
 
 -- name: lose_workers
 -- Mark workers silent for longer than $1 seconds as lost.

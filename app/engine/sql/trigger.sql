@@ -20,17 +20,21 @@ ON CONFLICT DO NOTHING
 RETURNING id;
 
 -- name: insert_tasks
--- Insert the task rows of new runs: roots queued, the others pending on their parents.
+-- Insert the task rows of new runs: roots queued, the others pending (on parents, or on failure).
 INSERT INTO task_runs (tenant_id, id, run_id, task_name, action, status, max_attempts,
-  pending_parents, priority, execution_timeout, backoff_factor, backoff_max, is_leaf, queued_at)
+  pending_parents, priority, execution_timeout, backoff_factor, backoff_max, is_leaf, kind,
+  schedule_timeout, queued_at, schedule_deadline_at)
 SELECT $1, t.id, t.run_id, t.name, t.action,
-  CASE WHEN t.parents = 0 THEN 'queued' ELSE 'pending' END,
+  CASE WHEN t.parents = 0 AND t.kind = 'task' THEN 'queued' ELSE 'pending' END,
   t.max_attempts, t.parents, t.priority, t.timeout, t.backoff_factor, t.backoff_max, t.is_leaf,
-  CASE WHEN t.parents = 0 THEN now() END
+  t.kind, t.schedule_timeout,
+  CASE WHEN t.parents = 0 AND t.kind = 'task' THEN now() END,
+  CASE WHEN t.parents = 0 AND t.kind = 'task'
+    THEN now() + make_interval(secs => t.schedule_timeout) END
 FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::int[], $8::smallint[],
-            $9::real[], $10::real[], $11::real[], $12::bool[])
+            $9::real[], $10::real[], $11::real[], $12::bool[], $13::text[], $14::real[])
   AS t(id, run_id, name, action, max_attempts, parents, priority, timeout, backoff_factor,
-       backoff_max, is_leaf);
+       backoff_max, is_leaf, kind, schedule_timeout);
 
 -- name: enqueue
 -- Make tasks claimable: one narrow queue row each (tenant per row: engine loops span tenants).
