@@ -9,10 +9,17 @@ UV="$ROOT/.tools/uv/bin/uv"
 say() { printf 'kiln: %s\n' "$*" >&2; }
 
 need_python() {
-  PYTHON="${PYTHON:-$(command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3 || true)}"
-  [ -n "$PYTHON" ] || { say "Python >= 3.11 is required"; exit 1; }
-  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-    || { say "Python >= 3.11 is required (found $("$PYTHON" --version))"; exit 1; }
+  # The first interpreter that really runs and is >= 3.11 (pyenv shims may exist but fail).
+  if [ -z "${PYTHON:-}" ]; then
+    for candidate in python3 python3.13 python3.12 python3.11; do
+      if command -v "$candidate" >/dev/null 2>&1 \
+        && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+        PYTHON="$(command -v "$candidate")"
+        break
+      fi
+    done
+  fi
+  [ -n "${PYTHON:-}" ] || { say "Python >= 3.11 is required (none found on PATH)"; exit 1; }
 }
 
 ensure_uv() {
