@@ -32,6 +32,9 @@ class WorkflowDefinition(msgspec.Struct, forbid_unknown_fields=True, omit_defaul
                          msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
     on_crons: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=255)]],
                         msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
+    event_filter: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    """CEL over ``payload``, ``metadata`` and ``key``: events of ``on_events`` start a run only
+    when it is true (docs/triggers.md). Checked at registration."""
     on_failure: TaskDefinition | None = None
     """Runs once when the run failed, after every other task finished; gets their errors."""
     on_success: TaskDefinition | None = None
