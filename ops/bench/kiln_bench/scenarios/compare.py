@@ -1,0 +1,2 @@
+"""compare: placeholder."""
+NAME = "compare"
