@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import threading
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from kiln import _log
 
 T = TypeVar("T")
 
@@ -25,6 +28,7 @@ class Portal:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._warned = False
 
     def _ensure(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -46,6 +50,10 @@ class Portal:
         if running is loop:
             raise RuntimeError("a blocking Kiln call was made from the SDK's own sync loop; "
                                "use the aio_ method instead")
+        if running is not None and not self._warned:
+            self._warned = True  # once: it works, but stalls every other coroutine on that loop
+            _log.event(logging.WARNING, "blocking_call_in_event_loop",
+                       hint="use the aio_ form of this call (e.g. await wf.aio_run(...))")
 
         async def run() -> T:
             return await factory()

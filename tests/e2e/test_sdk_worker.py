@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from kiln import Context, Kiln, RunFailedError
+from kiln import Context, Kiln, RunCancelledError, RunFailedError
 
 from tests.e2e.conftest import Tenant
 from tests.support.live import ROOT, free_port, start_worker, wait_until
@@ -123,6 +123,18 @@ def test_an_execution_timeout_cancels_the_running_task(tenant, spawn, kiln, tmp_
     registered(tenant, name)
     with pytest.raises(RunFailedError, match="execution timeout"):
         probe(kiln, name).run({}, timeout=30)
+    wait_until(lambda: effects(log, "cancelled"), 15, message="the task to see its cancellation")
+
+
+def test_ref_cancel_stops_the_running_async_task(tenant, spawn, kiln, tmp_path):
+    log = tmp_path / "effects.log"
+    spawn(PROBE, tenant, env={"KILN_EFFECT_LOG": str(log)})
+    registered(tenant, "sdk_wait_cancel")
+    ref = probe(kiln, "sdk_wait_cancel").run_no_wait({})
+    wait_until(lambda: effects(log, "started"), 30, message="the task to start")
+    ref.cancel()
+    with pytest.raises(RunCancelledError, match=f"run {ref.id} .* was cancelled"):
+        ref.result(timeout=10)
     wait_until(lambda: effects(log, "cancelled"), 15, message="the task to see its cancellation")
 
 

@@ -76,6 +76,9 @@ class Worker:
         Raises ``AuthenticationError``/``PermissionDeniedError`` for a bad key,
         ``ServerUnavailableError`` if the server cannot be reached at start.
         """
+        if self._loop is not None:
+            raise RuntimeError(f"worker {self.name!r} was already started; a Worker runs once, "
+                               "make a new one with kiln.worker(...)")
         self._loop = asyncio.get_running_loop()
         if self._stop_requested:
             self._stop.set()

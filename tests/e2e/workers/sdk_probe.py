@@ -78,6 +78,17 @@ async def sdk_wait_async(input: dict[str, Any], ctx: Context) -> None:
         raise
 
 
+@kiln.task(execution_timeout="60s")
+async def sdk_wait_cancel(input: dict[str, Any], ctx: Context) -> None:
+    """Waits until a user cancels its run."""
+    effect(ctx, "started")
+    try:
+        await asyncio.sleep(60)
+    except asyncio.CancelledError:
+        effect(ctx, "cancelled")
+        raise
+
+
 @kiln.task(execution_timeout="1s")
 def sdk_wait_sync(input: dict[str, Any], ctx: Context) -> None:
     effect(ctx, "started")
@@ -85,7 +96,7 @@ def sdk_wait_sync(input: dict[str, Any], ctx: Context) -> None:
 
 
 PROBES = [sdk_echo, sdk_fails, sdk_unserializable, sdk_slow, sdk_hog, sdk_wait_async,
-          sdk_wait_sync]
+          sdk_wait_cancel, sdk_wait_sync]
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

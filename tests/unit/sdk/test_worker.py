@@ -324,3 +324,25 @@ def test_stop_before_start_returns_at_once(kiln, server):
     worker.stop()
     asyncio.run(worker.astart())
     assert server.deleted_workers == [worker.id]
+
+
+async def test_a_worker_runs_once(kiln, server):
+    @kiln.task()
+    def a(input, ctx):
+        return None
+
+    worker = kiln.worker("w1", workflows=[a])
+    async with running(worker, server):
+        pass
+    with pytest.raises(RuntimeError, match="a Worker runs once"):
+        await worker.astart()
+
+
+async def test_a_blocking_call_inside_an_event_loop_works_and_warns_once(kiln, server, caplog):
+    wf = kiln.workflow("w")
+    wf.task(name="a")(lambda input, ctx: None)
+    server.workflows["w"] = wf.definition()
+    with caplog.at_level("WARNING", logger="kiln"):
+        assert wf.run_no_wait({}).id == "run-1"
+        assert wf.run_no_wait({}).id == "run-2"
+    assert caplog.text.count("action=blocking_call_in_event_loop") == 1
