@@ -12,7 +12,8 @@ from app.db.database import Database
 from app.db.tenancy import TenantContext
 from app.engine.config import EngineConfig
 from app.engine.dispatcher import Dispatcher
-from app.engine.queue import claim, control, results, trigger
+from app.engine.queue import claim, control, results
+from app.engine.queue import trigger as triggering
 from app.engine.spec import SpecCache
 
 
@@ -36,10 +37,10 @@ class Engine:
         await self.dispatcher.stop()
 
     async def trigger(
-        self, tenant_id: uuid.UUID, workflow: str, requests: list[trigger.RunRequest]
-    ) -> list[trigger.Triggered]:
+        self, tenant_id: uuid.UUID, workflow: str, requests: list[triggering.RunRequest]
+    ) -> list[triggering.Triggered]:
         async with self.db.raw(TenantContext(tenant_id)) as conn:
-            return await trigger.trigger(self.specs, conn, tenant_id, workflow, requests)
+            return await triggering.trigger(self.specs, conn, tenant_id, workflow, requests)
 
     async def poll(
         self, tenant_id: uuid.UUID, worker_id: uuid.UUID, max_tasks: int, wait: float
@@ -106,3 +107,12 @@ class Engine:
     ) -> bool:
         async with self.db.raw(TenantContext(tenant_id)) as conn:
             return await claim.refresh_deadline(conn, tenant_id, task_run_id, lease_id, seconds)
+
+    async def spawn(
+        self, tenant_id: uuid.UUID, task_run_id: uuid.UUID, lease_id: uuid.UUID, workflow: str,
+        children: list[triggering.ChildRequest],
+    ) -> list[triggering.Triggered]:
+        async with self.db.raw(TenantContext(tenant_id)) as conn:
+            return await triggering.spawn(
+                self.specs, conn, tenant_id, task_run_id, lease_id, workflow, children
+            )

@@ -19,6 +19,7 @@ from app.core.errors import Conflict
 from app.domain.auth.guards import requires
 from app.domain.auth.principal import Permission
 from app.domain.workers import schemas, services
+from app.engine.queue.trigger import ChildRequest
 
 WORKER = [requires(Permission.WORKER)]
 
@@ -90,6 +91,22 @@ class WorkerController(Controller):
             principal.tenant_id, data.task_run_id, data.lease_id, data.seconds
         ):
             raise Conflict("the task is no longer running under this lease")
+
+    @post("/{worker_id:uuid}/spawn", operation_id="spawnChildren", status_code=HTTP_201_CREATED,
+          guards=WORKER, summary="Start child runs of a running task (deduplicated by key)")
+    async def spawn(
+        self, engine: EngineDep, principal: Caller, worker_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.SpawnRequest],
+    ) -> schemas.SpawnResponse:
+        del worker_id  # fenced on the parent's lease
+        spawned = await engine.spawn(
+            principal.tenant_id, data.task_run_id, data.lease_id, data.workflow,
+            [ChildRequest(input=c.input, metadata=c.metadata, key=c.key, priority=c.priority)
+             for c in data.children],
+        )
+        return schemas.SpawnResponse(
+            runs=[schemas.SpawnedRun(id=t.run_id, created=t.created) for t in spawned]
+        )
 
     @delete("/{worker_id:uuid}", operation_id="stopWorker", guards=WORKER,
             summary="Deregister a worker on graceful shutdown")

@@ -116,3 +116,29 @@ class RefreshTimeout(msgspec.Struct, forbid_unknown_fields=True):
     lease_id: uuid.UUID
     seconds: Annotated[float, msgspec.Meta(gt=0, le=7 * 86400)]
     """The task may run at least this long from now (never shortens the current timeout)."""
+
+
+class ChildRun(msgspec.Struct, forbid_unknown_fields=True):
+    input: Any = msgspec.field(default_factory=dict)
+    metadata: Annotated[dict[str, Any], msgspec.Meta(max_length=50)] = msgspec.field(
+        default_factory=dict
+    )
+    key: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    """Dedupe key: a retried parent spawning the same key gets the same child run."""
+    priority: Annotated[int, msgspec.Meta(ge=1, le=3)] | None = None
+
+
+class SpawnRequest(msgspec.Struct, forbid_unknown_fields=True):
+    task_run_id: uuid.UUID
+    lease_id: uuid.UUID
+    workflow: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    children: Annotated[list[ChildRun], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]
+
+
+class SpawnedRun(msgspec.Struct):
+    id: uuid.UUID
+    created: bool
+
+
+class SpawnResponse(msgspec.Struct):
+    runs: list[SpawnedRun]

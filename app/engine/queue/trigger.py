@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from app.core.errors import Invalid, NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.core.ids import uuid7
 from app.engine import queries
 from app.engine.spec import SpecCache, WorkflowSpec
@@ -140,3 +140,31 @@ async def _insert_tasks(
     await conn.execute(
         queries.get("enqueue"), [tenant_id] * len(roots[0]), roots[0], roots[1], roots[2]
     )
+
+
+@dataclass(slots=True)
+class ChildRequest:
+    input: Any
+    metadata: dict[str, Any] = field(default_factory=dict)
+    key: str | None = None
+    priority: int | None = None
+
+
+async def spawn(
+    cache: SpecCache, conn: asyncpg.Connection, tenant_id: uuid.UUID, task_run_id: uuid.UUID,
+    lease_id: uuid.UUID, workflow: str, children: list[ChildRequest],
+) -> list[Triggered]:
+    """Child runs of a running task. A child with a ``key`` is created once per parent task:
+    a retried parent spawning the same key gets the existing child back. Children inherit the
+    parent run's metadata (their own keys win) and priority."""
+    parent = await conn.fetchrow(queries.get("spawning_task"), tenant_id, task_run_id, lease_id)
+    if parent is None:
+        raise Conflict("the spawning task is not running under this lease")
+    return await trigger(cache, conn, tenant_id, workflow, [
+        RunRequest(
+            input=child.input, metadata={**parent["metadata"], **child.metadata},
+            priority=child.priority or parent["priority"], parent_run_id=parent["run_id"],
+            parent_task_run_id=task_run_id, child_key=child.key,
+        )
+        for child in children
+    ])

@@ -57,3 +57,9 @@ WHERE tenant_id = $1 AND parent_task_run_id = $2 AND child_key = ANY($3::text[])
 -- name: notify_queue
 -- Wake parked long-polls of a tenant (delivered at commit, to every server process).
 SELECT pg_notify('kiln_queue', $1::text);
+
+-- name: spawning_task
+-- The running task that spawns children, fenced on its lease; with its run's metadata.
+SELECT t.run_id, r.metadata, r.priority
+FROM task_runs t JOIN workflow_runs r ON r.tenant_id = t.tenant_id AND r.id = t.run_id
+WHERE t.tenant_id = $1 AND t.id = $2 AND t.lease_id = $3 AND t.status = 'running';
