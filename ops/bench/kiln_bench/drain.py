@@ -127,7 +127,9 @@ async def probe_many(stack: Stack, runs: int, label: str, gap: float = 0.005) ->
         await asyncio.sleep(gap)
     rows = await stack.conn.fetch(
         "select extract(epoch from t.started_at - r.created_at)::float8 as to_start,"
-        " extract(epoch from r.finished_at - r.created_at)::float8 as to_finish"
+        " extract(epoch from r.finished_at - r.created_at)::float8 as to_finish,"
+        " extract(epoch from r.created_at)::float8 - (r.input->>'t0')::float8 as to_created,"
+        " (t.output->>'t')::float8 - extract(epoch from t.started_at)::float8 as to_worker"
         " from workflow_runs r join task_runs t on t.tenant_id = r.tenant_id and t.run_id = r.id"
         " where r.id = any($1::uuid[])", [p["id"] for p in probes])
     return {
@@ -135,6 +137,10 @@ async def probe_many(stack: Stack, runs: int, label: str, gap: float = 0.005) ->
         "failed": sum(p["status"] != "succeeded" for p in probes),
         "db_trigger_to_start": [r["to_start"] for r in rows],
         "db_trigger_to_finish": [r["to_finish"] for r in rows],
+        # the client-observed trigger → task start, split at the database's timestamps:
+        "split_request_to_run_created": [r["to_created"] for r in rows],
+        "split_task_claimed_to_worker_start": [r["to_worker"] for r in rows
+                                               if r["to_worker"] is not None],
         "client_trigger_to_result": [p["client_result"] for p in probes],
         "client_trigger_to_worker_start": [p["worker_start"] for p in probes
                                            if p["worker_start"] is not None],

@@ -19,6 +19,8 @@ def summarize(scenario: str, probes: dict[str, Any]) -> tuple[dict[str, Any], li
         "client_trigger_to_worker_start": "trigger→task fn start (client+worker clock)",
         "db_trigger_to_finish": "trigger→finished (db clock)",
         "client_trigger_to_result": "trigger→result seen by client (GET loop)",
+        "split_request_to_run_created": "  split: client request→run row created",
+        "split_task_claimed_to_worker_start": "  split: task claimed (db)→task fn start",
     }
     data: dict[str, Any] = {"runs": probes["runs"], "failed": probes["failed"]}
     rows = []
