@@ -69,6 +69,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true",
                         help="throughput: pg_stat_statements and py-spy (server and worker); "
                              "the summary is printed and saved next to the results")
+    parser.add_argument("--rev", metavar="REV",
+                        help="bench the server and SDK of a git revision (e.g. HEAD: what is "
+                             "committed, not the shared working tree's edits in progress); "
+                             "exported with git archive to a temporary directory")
     parser.add_argument("--slots", type=int, default=50,
                         help="slots of each Kiln worker process (default: 50)")
     parser.add_argument("--callers", type=int, default=4,
@@ -93,7 +97,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def _environment(cluster: Cluster, version: str, args: argparse.Namespace) -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=live.ROOT, check=False).stdout.strip()
-    return {"commit": commit, "python": platform.python_version(), "cores": os.cpu_count(),
+    revision = os.environ.get("KILN_BENCH_REVISION")
+    source = f"git archive {revision}" if revision else "working tree (uncommitted edits included)"
+    return {"commit": revision or commit, "source": source,
+            "python": platform.python_version(), "cores": os.cpu_count(),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             "postgres": version, "postgres_kind": cluster.kind,
             "pg_stat_statements": cluster.has_statements,
@@ -109,13 +116,35 @@ async def _run(bench: Bench) -> int:
         started = time.monotonic()
         try:
             await asyncio.wait_for(module.run(bench), timeout=budget)
-        except (TimeoutError, RuntimeError, OSError) as exc:
+        except Exception as exc:  # one failed scenario must not stop the others
             failures += 1
-            message = str(exc) or type(exc).__name__
+            message = f"{type(exc).__name__}: {exc}"
             bench.status.done(f"FAILED after {time.monotonic() - started:.0f}s: {message}")
             bench.record(name, "kiln", {"error": message[:2000]}, [])
     bench.report.environment["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return failures
+
+
+def _at_revision(rev: str, argv: list[str]) -> int:
+    """Run this same command again with ``app``, ``migrations`` and the SDK of ``rev`` first on
+    PYTHONPATH (inherited by the server and worker processes)."""
+    snapshot = Path(tempfile.mkdtemp(prefix="kiln-bench-src-"))
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", rev], capture_output=True,
+                                text=True, cwd=live.ROOT, check=True).stdout.strip()
+        archive = subprocess.run(["git", "archive", commit, "app", "migrations", "sdk"],
+                                 capture_output=True, cwd=live.ROOT, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(snapshot)], input=archive, check=True)
+        path = os.pathsep.join([str(snapshot), str(snapshot / "sdk"),
+                                os.environ.get("PYTHONPATH", "")])
+        env = {**os.environ, "PYTHONPATH": path, "KILN_BENCH_REVISION": commit}
+        try:
+            return subprocess.run([sys.executable, "-m", "kiln_bench", *argv], env=env,
+                                  check=False).returncode
+        except KeyboardInterrupt:
+            return 130  # the child got the same Ctrl-C and cleans up after itself
+    finally:
+        shutil.rmtree(snapshot, ignore_errors=True)
 
 
 def _raise_interrupt(*_: object) -> None:
@@ -124,6 +153,8 @@ def _raise_interrupt(*_: object) -> None:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
+    if args.rev and "KILN_BENCH_REVISION" not in os.environ:
+        return _at_revision(args.rev, argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     workdir = Path(tempfile.mkdtemp(prefix="kiln-bench-"))
     procs = live.Processes(workdir)

@@ -35,7 +35,8 @@ async def run(bench: Bench) -> None:
             " extract(epoch from max(t.finished_at) filter (where t.task_name = 'root')"
             "   - r.created_at)::float8 as root_done, r.status"
             " from workflow_runs r join task_runs t on t.tenant_id = r.tenant_id"
-            " and t.run_id = r.id where r.id = any($1::uuid[]) group by r.id", ids)
+            " and t.run_id = r.id where r.id = any($1::uuid[])"
+            " group by r.tenant_id, r.id", ids)
     e2e = ms([r["e2e"] for r in rows])
     root = ms([r["root_done"] for r in rows])
     tasks = CHILDREN + 1
