@@ -8,10 +8,14 @@ from app.domain.alerts.controllers import AlertController
 from app.domain.api_keys.controllers import ApiKeyController
 from app.domain.audit.controllers import AuditController
 from app.domain.auth.controllers import AuthController, MeController
+from app.domain.events.controllers import EventController
 from app.domain.members.controllers import InvitesController, MembersController
 from app.domain.plugins.controllers import PluginController
 from app.domain.runs.controllers import RunController, TriggerController
+from app.domain.schedules.controllers import CronController, ScheduleController
+from app.domain.stream.controllers import StreamController
 from app.domain.system.controllers import SystemController
+from app.domain.webhooks.controllers import HookReceiver, WebhookController
 from app.domain.workers.controllers import WorkerController
 from app.domain.workflows.controllers import WorkflowController
 
@@ -27,6 +31,12 @@ HANDLERS: list[ControllerRouterHandler] = [
     TriggerController,
     RunController,
     WorkerController,
+    StreamController,
     AlertController,
     PluginController,
+    EventController,
+    WebhookController,
+    HookReceiver,
+    CronController,
+    ScheduleController,
 ]

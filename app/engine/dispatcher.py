@@ -17,13 +17,16 @@ from collections.abc import Iterator
 import asyncpg
 import structlog
 
+from app.engine import feed
+
 CHANNEL = "kiln_queue"
 log = structlog.get_logger("kiln.dispatcher")
 
 
 class Dispatcher:
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, hub: feed.Hub | None = None) -> None:
         self._dsn = dsn
+        self.hub = hub or feed.Hub()
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
@@ -70,6 +73,7 @@ class Dispatcher:
         if self._connection is not None and not self._connection.is_closed():
             await self._connection.close()
         self.wake_all()
+        self.hub.close_all()
 
     @staticmethod
     async def _until_closed(connection: asyncpg.Connection) -> None:
@@ -83,6 +87,9 @@ class Dispatcher:
             try:
                 self._connection = await asyncpg.connect(self._dsn)
                 await self._connection.add_listener(CHANNEL, self._on_notify)
+                await self._connection.add_listener(
+                    feed.CHANNEL, lambda _c, _p, _ch, payload: self.hub.on_notify(payload)
+                )
                 self.connected.set()
                 delay = 0.2
                 self.wake_all()  # anything queued while we were deaf

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from app.engine import queries
+from app.engine import feed, queries
 from app.engine.queue.specs import spec_for
 from app.engine.spec import SpecCache
 
@@ -42,6 +42,7 @@ async def claim(
     if not rows:
         return []
     run_ids = list({row["run_id"] for row in rows})
+    await feed.publish(conn, [(tenant_id, run_id) for run_id in run_ids])
     runs = {r["id"]: r for r in await conn.fetch(queries.get("start_runs"), tenant_id, run_ids)}
     wanted: dict[uuid.UUID, tuple[str, ...]] = {}
     for row in rows:
@@ -120,8 +121,9 @@ class LogLine:
 
 async def insert_logs(conn: asyncpg.Connection, tenant_id: uuid.UUID, lines: list[LogLine]) -> None:
     if lines:
-        await conn.execute(
+        rows = await conn.fetch(
             queries.get("insert_logs"), tenant_id, [line.task_run_id for line in lines],
             [line.lease_id for line in lines], [line.at for line in lines],
             [line.level for line in lines], [line.message for line in lines],
         )
+        await feed.publish(conn, [(tenant_id, row["run_id"]) for row in rows], logs=True)

@@ -7,7 +7,7 @@ import uuid
 import asyncpg
 
 from app.core.errors import Conflict, Invalid, NotFound
-from app.engine import queries
+from app.engine import feed, queries
 from app.engine.queue.results import DEFAULT_EVENTS, Change, enqueue, propagate, record_attempts
 from app.engine.queue.specs import spec_for
 from app.engine.spec import SpecCache
@@ -82,4 +82,5 @@ async def replay(
     rows = await conn.fetch(queries.get("reset_tasks"), tenant_id, run_id, names, statuses,
                             waiting, budgets)
     await conn.execute(queries.get("reopen_run"), tenant_id, run_id, len(rows))
+    await feed.publish(conn, [(tenant_id, run_id)])
     await enqueue(conn, [r for r in rows if r["status"] == "queued"])

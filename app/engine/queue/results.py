@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from app.engine import queries
+from app.engine import feed, queries
 from app.engine.queue.specs import spec_for
 from app.engine.spec import SpecCache
 
@@ -141,6 +141,7 @@ async def propagate(
     """Everything the given task state changes imply, in the caller's transaction."""
     if not changes:
         return
+    await feed.publish(conn, [(c.tenant_id, c.run_id) for c in changes])
     await _fill_versions(conn, changes)
     await enqueue(conn, [c for c in changes if c.status == "queued"])
     releases: tuple[list[uuid.UUID], list[uuid.UUID], list[str]] = ([], [], [])

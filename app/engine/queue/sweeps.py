@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from app.engine import queries
+from app.engine import feed, queries
 from app.engine.config import EngineConfig
 from app.engine.queue.results import DEFAULT_EVENTS, Change, enqueue, propagate, record_attempts
 from app.engine.queue.results import write_outbox as write_events
@@ -63,6 +63,7 @@ async def expire_schedules(
 async def queue_due_retries(conn: asyncpg.Connection, config: EngineConfig) -> int:
     rows = await conn.fetch(queries.get("due_retries"), config.sweep_batch)
     await enqueue(conn, rows)
+    await feed.publish(conn, [(r["tenant_id"], r["run_id"]) for r in rows])
     return len(rows)
 
 

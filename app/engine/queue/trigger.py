@@ -12,7 +12,7 @@ import msgspec
 
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.ids import uuid7
-from app.engine import queries
+from app.engine import feed, queries
 from app.engine.spec import SpecCache, WorkflowSpec
 
 _encode = msgspec.json.Encoder(order="sorted")
@@ -80,6 +80,7 @@ async def trigger(
         priorities = {run_id: req.priority for run_id, req in zip(ids, requests, strict=True)}
         await _insert_tasks(conn, tenant_id, spec, fresh, priorities)
         await conn.execute(queries.get("notify_queue"), str(tenant_id))
+        await feed.publish(conn, [(tenant_id, run_id) for run_id in fresh])
     return results
 
 

@@ -73,4 +73,5 @@ INSERT INTO task_logs (tenant_id, task_run_id, run_id, attempt, at, level, messa
 SELECT $1, t.id, t.run_id, t.attempt, l.at, l.level, l.message
 FROM unnest($2::uuid[], $3::uuid[], $4::timestamptz[], $5::text[], $6::text[])
   AS l(task_run_id, lease_id, at, level, message)
-JOIN task_runs t ON t.tenant_id = $1 AND t.id = l.task_run_id AND t.lease_id = l.lease_id;
+JOIN task_runs t ON t.tenant_id = $1 AND t.id = l.task_run_id AND t.lease_id = l.lease_id
+RETURNING run_id;

@@ -57,7 +57,7 @@ UPDATE task_runs t SET status = 'queued', queued_at = now(), retry_at = NULL, wa
   schedule_deadline_at = now() + make_interval(secs => t.schedule_timeout)
 FROM due d
 WHERE t.tenant_id = d.tenant_id AND t.id = d.id
-RETURNING t.tenant_id, t.id, t.action, t.priority;
+RETURNING t.tenant_id, t.id, t.run_id, t.action, t.priority;
 
 -- name: expire_schedules
 -- Fail queued tasks that no worker started within their schedule timeout (no retry: nothing ran).

@@ -63,3 +63,7 @@ SELECT pg_notify('kiln_queue', $1::text);
 SELECT t.run_id, r.metadata, r.priority
 FROM task_runs t JOIN workflow_runs r ON r.tenant_id = t.tenant_id AND r.id = t.run_id
 WHERE t.tenant_id = $1 AND t.id = $2 AND t.lease_id = $3 AND t.status = 'running';
+
+-- name: notify_changes
+-- Tell every server process which runs of a tenant changed (the dashboard's live stream).
+SELECT pg_notify('kiln_changes', $1::text);
