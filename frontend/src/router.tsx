@@ -14,6 +14,7 @@ import {
   redirect,
 } from '@tanstack/react-router'
 import { meQuery } from '@/api/auth'
+import { runQuery, runsQuery } from '@/api/runs'
 import { ApiError } from '@/api/errors'
 import { ErrorAlert } from '@/components/error-alert'
 import { Skeleton } from '@/components/ui/skeleton'
@@ -134,12 +135,15 @@ const auditRoute = createRoute({
 const overviewRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/overview',
-  component: comingSoon(COMING_SOON.overview),
+  component: lazyRouteComponent(() => import('@/features/overview/overview-page'), 'OverviewPage'),
 })
 const runsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/runs',
   validateSearch: parseRunsSearch,
+  // Start fetching while the page's code loads; the page reads the same cache entry.
+  loaderDeps: ({ search }) => search,
+  loader: ({ context, deps }) => void context.queryClient.prefetchQuery(runsQuery(deps)),
   component: lazyRouteComponent(() => import('@/features/runs/runs-page'), 'RunsPage'),
 })
 
@@ -147,6 +151,7 @@ const runRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/runs/$runId',
   validateSearch: parseRunSearch,
+  loader: ({ context, params }) => void context.queryClient.prefetchQuery(runQuery(params.runId)),
   component: lazyRouteComponent(() => import('@/features/runs/run-detail-page'), 'RunDetailPage'),
 })
 

@@ -80,3 +80,12 @@ export function useTriggerRun() {
     onSuccess: (run) => upsertRun(queryClient, run),
   })
 }
+
+/** The newest `limit` runs (≤ 100), whatever their status: the overview's sample. */
+export function latestRunsQuery(limit: number) {
+  return queryOptions({
+    queryKey: [...keys.runs.lists(), { latest: limit }],
+    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs', { params: { query: { limit } }, signal })),
+    refetchInterval: 10_000,
+  })
+}

@@ -38,11 +38,6 @@ export function ComingSoon({ title, description, planned }: ComingSoonSpec) {
 
 /** Sections waiting on server APIs (issue 8). Remove an entry when its page is built. */
 export const COMING_SOON = {
-  overview: {
-    title: 'Overview',
-    description: 'Throughput, failures and latency across your workflows.',
-    planned: ['Runs per minute by status', 'Failure rate and p50/p95 durations', 'Queue depth and worker slots in use'],
-  },
   events: {
     title: 'Events',
     description: 'Events pushed to Kiln and the runs they started.',
