@@ -41,19 +41,23 @@ class Kiln:
         self._portal = _portal.Portal()
 
     def workflow(self, name: str, *, description: str | None = None,
-                 on_events: Sequence[str] = (), on_crons: Sequence[str] = ()) -> Workflow:
+                 on_events: Sequence[str] = (), on_crons: Sequence[str] = (),
+                 event_filter: str | None = None) -> Workflow:
         """A new, empty workflow; add tasks with ``@wf.task()``.
 
-        ``on_events`` lists event keys that start it, ``on_crons`` 5-field cron expressions.
+        ``on_events`` lists event keys that start it, ``on_crons`` 5-field cron expressions;
+        ``event_filter`` is a CEL expression over ``payload``, ``metadata`` and ``key`` that an
+        event must satisfy to start a run.
         """
         return Workflow(name, client=self, description=description, on_events=on_events,
-                        on_crons=on_crons)
+                        on_crons=on_crons, event_filter=event_filter)
 
     def task(self, *, name: str | None = None, description: str | None = None,
-             on_events: Sequence[str] = (), on_crons: Sequence[str] = (), retries: int = 0,
-             backoff_factor: float = 2.0, backoff_max_seconds: durations.Duration = 3600,
+             on_events: Sequence[str] = (), on_crons: Sequence[str] = (),
+             event_filter: str | None = None, retries: int = 0, backoff_factor: float = 2.0,
+             backoff_max_seconds: durations.Duration = 3600,
              execution_timeout: durations.Duration = 60,
-             schedule_timeout: durations.Duration = 300) -> StandaloneDecorator:
+             schedule_timeout: durations.Duration | None = None) -> StandaloneDecorator:
         """Declare a standalone task: ``@kiln.task(retries=2, execution_timeout="30s")``.
 
         It is registered as a one-task workflow named after the task; ``task.run(input)``
@@ -65,7 +69,7 @@ class Kiln:
 
         def decorate(fn: Callable[..., Any]) -> Standalone[Any, Any]:
             wf = self.workflow(str(name or getattr(fn, "__name__", "")), description=description,
-                               on_events=on_events, on_crons=on_crons)
+                               on_events=on_events, on_crons=on_crons, event_filter=event_filter)
             task = make_task(fn, wf, wf.name, (), options, factory=Standalone)
             wf.tasks[task.name] = task
             assert isinstance(task, Standalone)

@@ -28,7 +28,7 @@ class TaskSpec(TypedDict):
     backoff_factor: float
     backoff_max_seconds: float
     execution_timeout: float
-    schedule_timeout: float
+    schedule_timeout: NotRequired[float]
 
 
 class WorkflowSpec(TypedDict):
@@ -38,8 +38,10 @@ class WorkflowSpec(TypedDict):
     description: NotRequired[str]
     on_events: list[str]
     on_crons: list[str]
+    event_filter: NotRequired[str]
     tasks: list[TaskSpec]
     on_failure: NotRequired[TaskSpec]
+    on_success: NotRequired[TaskSpec]
 
 
 class Registration(TypedDict):
@@ -65,6 +67,7 @@ class Assignment(TypedDict):
     metadata: dict[str, Any]
     parents: dict[str, Any]
     execution_timeout: float
+    errors: NotRequired[dict[str, str]]
 
 
 class Lease(TypedDict):
@@ -103,21 +106,29 @@ async def register_workflow(t: _transport.Transport, spec: WorkflowSpec) -> dict
     return reply
 
 
-async def trigger(t: _transport.Transport, workflow: str, input: Any,
-                  metadata: Mapping[str, Any] | None, idempotency_key: str) -> dict[str, Any]:
-    """Start one run. The idempotency key makes the retry of a lost reply return the same run."""
-    body = run_body(workflow, input, metadata)
+async def trigger(t: _transport.Transport, workflow: str, body: Mapping[str, Any],
+                  idempotency_key: str) -> dict[str, Any]:
+    """Start one run (``body`` from ``run_body``). The idempotency key makes the retry of a lost
+    reply return the same run."""
     reply: dict[str, Any] = await t.request(
         "POST", _path("workflows", workflow, "runs"), body=body,
         headers={"Idempotency-Key": idempotency_key})
     return reply
 
 
-def run_body(workflow: str, input: Any, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``{"input", "metadata"?}`` converted to JSON, so an error names the input's own path."""
+def run_body(workflow: str, input: Any, metadata: Mapping[str, Any] | None,
+             priority: int | None = None, key: str | None = None) -> dict[str, Any]:
+    """``{"input", "metadata"?, "priority"?, "key"?}`` converted to JSON, so an error names the
+    input's own path."""
     body = {"input": serialization.to_jsonable(input, f"input of workflow {workflow!r}")}
     if metadata is not None:
         body["metadata"] = serialization.to_jsonable(metadata, f"metadata of workflow {workflow!r}")
+    if priority is not None:
+        if isinstance(priority, bool) or priority not in (1, 2, 3):
+            raise ValueError(f"priority must be 1 (low), 2 (normal) or 3 (high), got {priority!r}")
+        body["priority"] = priority
+    if key is not None:
+        body["key"] = key
     return body
 
 
@@ -128,6 +139,12 @@ async def trigger_bulk(t: _transport.Transport, workflow: str,
                             body={"runs": list(runs)}, what=f"inputs of workflow {workflow!r}",
                             idempotent=False)
     return [str(run_id) for run_id in reply["ids"]]
+
+
+async def replay_run(t: _transport.Transport, run_id: str, from_task: str | None) -> None:
+    """Queue a finished run again, whole or from one task on."""
+    body = {} if from_task is None else {"from_task": from_task}
+    await t.request("POST", _path("runs", run_id, "replay"), body=body, idempotent=False)
 
 
 async def get_run(t: _transport.Transport, run_id: str) -> dict[str, Any]:
@@ -197,6 +214,23 @@ async def post_logs(t: _transport.Transport, worker_id: str, lines: Sequence[Log
     """Ship buffered ``ctx.log()`` lines."""
     await t.request("POST", _path("workers", worker_id, "logs"), body={"lines": list(lines)},
                     what="task log lines")
+
+
+async def refresh_timeout(t: _transport.Transport, worker_id: str, lease: Lease,
+                          seconds: float) -> None:
+    """Let a running task run at least ``seconds`` more (409 once its lease is gone)."""
+    await t.request("POST", _path("workers", worker_id, "refresh-timeout"),
+                    body={**lease, "seconds": seconds})
+
+
+async def spawn(t: _transport.Transport, worker_id: str, lease: Lease, workflow: str,
+                children: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Start child runs of a running task; a child with a key the task already spawned (say, on
+    a retry) is the existing run."""
+    reply = await t.request("POST", _path("workers", worker_id, "spawn"),
+                            body={**lease, "workflow": workflow, "children": list(children)},
+                            what=f"children of workflow {workflow!r}")
+    return [str(run["id"]) for run in reply["runs"]]
 
 
 async def delete_worker(t: _transport.Transport, worker_id: str) -> None:

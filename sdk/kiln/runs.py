@@ -27,6 +27,7 @@ class RunRequest(Generic[InT]):
     input: InT
     metadata: Mapping[str, Any] | None = None
     key: str | None = None
+    priority: int | None = None
 
 
 def workflow_output(run: Mapping[str, Any]) -> dict[str, Any]:
@@ -40,12 +41,20 @@ class RunRef(Generic[R]):
     Every method has an ``aio_`` twin for async code; the plain ones block.
     """
 
-    def __init__(self, client: Kiln, run_id: str, workflow: str,
+    def __init__(self, client: Kiln | None, run_id: str, workflow: str,
                  extract: Callable[[Mapping[str, Any]], R]) -> None:
         self.id = run_id
         self.workflow = workflow
-        self._client = client
+        self._kiln = client
         self._extract = extract
+
+    @property
+    def _client(self) -> Kiln:
+        if self._kiln is None:
+            raise errors.KilnError(
+                f"run {self.id} was recorded by kiln.testing, not started: there is nothing to "
+                "wait for (see ctx.spawned)")
+        return self._kiln
 
     async def aio_get(self) -> dict[str, Any]:
         """The full run as ``GET /api/v1/runs/{id}`` returns it, tasks included."""
@@ -83,8 +92,13 @@ class RunRef(Generic[R]):
         return self._extract(run)
 
     async def aio_cancel(self) -> None:
-        """Ask the server to cancel the run."""
+        """Ask the server to cancel the run (``ApiError`` 409 if it had already finished)."""
         await protocol.cancel_run(self._client.transport, self.id)
+
+    async def aio_replay(self, from_task: str | None = None) -> None:
+        """Run a finished run again, whole or from ``from_task`` on (``ApiError`` 409 if it has
+        not finished). ``result()`` then waits for the new outcome."""
+        await protocol.replay_run(self._client.transport, self.id, from_task)
 
     def get(self) -> dict[str, Any]:
         """Blocking ``aio_get``."""
@@ -101,6 +115,10 @@ class RunRef(Generic[R]):
     def cancel(self) -> None:
         """Blocking ``aio_cancel``."""
         self._client.sync(self.aio_cancel)
+
+    def replay(self, from_task: str | None = None) -> None:
+        """Blocking ``aio_replay``."""
+        self._client.sync(lambda: self.aio_replay(from_task))
 
     def __repr__(self) -> str:
         return f"<RunRef {self.workflow} {self.id}>"
@@ -123,25 +141,33 @@ class Triggerable(Generic[InT, R]):
                 "with kiln.workflow(...) or @kiln.task(...)")
         return self._client
 
+    def ref(self, run_id: str) -> RunRef[R]:
+        """A ``RunRef`` for an existing run of this workflow (e.g. one a task spawned)."""
+        return self._ref(run_id)
+
     def _ref(self, run_id: str) -> RunRef[R]:
         return RunRef(self._kiln(), run_id, self._trigger_name, self._extract_result)
 
     async def aio_run_no_wait(self, input: InT | None = None, *,
-                              metadata: Mapping[str, Any] | None = None,
-                              key: str | None = None) -> RunRef[R]:
-        """Start a run and return its ``RunRef`` at once. ``key`` is an idempotency key: the
-        same key returns the same run (one is generated, so retries never start a second)."""
+                              metadata: Mapping[str, Any] | None = None, key: str | None = None,
+                              priority: int | None = None) -> RunRef[R]:
+        """Start a run and return its ``RunRef`` at once.
+
+        ``key`` is an idempotency key: the same key returns the same run (one is generated, so
+        retries never start a second). ``priority`` is 1 (low), 2 (normal) or 3 (high).
+        """
         client = self._kiln()
-        reply = await protocol.trigger(client.transport, self._trigger_name,
-                                       {} if input is None else input, metadata,
+        body = protocol.run_body(self._trigger_name, {} if input is None else input, metadata,
+                                 priority)
+        reply = await protocol.trigger(client.transport, self._trigger_name, body,
                                        key or str(uuid.uuid4()))
         return self._ref(str(reply["id"]))
 
     async def aio_run(self, input: InT | None = None, *, metadata: Mapping[str, Any] | None = None,
-                      key: str | None = None,
+                      key: str | None = None, priority: int | None = None,
                       timeout: durations.Duration | None = None) -> R:  # noqa: ASYNC109 - as run()
         """Start a run and wait for its result (see ``RunRef.aio_result``)."""
-        ref = await self.aio_run_no_wait(input, metadata=metadata, key=key)
+        ref = await self.aio_run_no_wait(input, metadata=metadata, key=key, priority=priority)
         return await ref.aio_result(timeout)
 
     async def aio_run_many_no_wait(
@@ -164,15 +190,17 @@ class Triggerable(Generic[InT, R]):
         return list(await asyncio.gather(*(ref.aio_result(timeout) for ref in refs)))
 
     def run_no_wait(self, input: InT | None = None, *, metadata: Mapping[str, Any] | None = None,
-                    key: str | None = None) -> RunRef[R]:
+                    key: str | None = None, priority: int | None = None) -> RunRef[R]:
         """Blocking ``aio_run_no_wait``."""
-        return self._kiln().sync(lambda: self.aio_run_no_wait(input, metadata=metadata, key=key))
+        return self._kiln().sync(lambda: self.aio_run_no_wait(
+            input, metadata=metadata, key=key, priority=priority))
 
     def run(self, input: InT | None = None, *, metadata: Mapping[str, Any] | None = None,
-            key: str | None = None, timeout: durations.Duration | None = None) -> R:
+            key: str | None = None, priority: int | None = None,
+            timeout: durations.Duration | None = None) -> R:
         """Blocking ``aio_run``: start a run, wait, return its output or raise its failure."""
-        return self._kiln().sync(
-            lambda: self.aio_run(input, metadata=metadata, key=key, timeout=timeout))
+        return self._kiln().sync(lambda: self.aio_run(
+            input, metadata=metadata, key=key, priority=priority, timeout=timeout))
 
     def run_many_no_wait(self, inputs: Sequence[InT | RunRequest[InT]]) -> list[RunRef[R]]:
         """Blocking ``aio_run_many_no_wait``."""
@@ -185,8 +213,5 @@ class Triggerable(Generic[InT, R]):
 
 
 def _bulk_item(workflow: str, request: RunRequest[Any]) -> dict[str, Any]:
-    item = protocol.run_body(workflow, {} if request.input is None else request.input,
-                             request.metadata)
-    if request.key is not None:
-        item["key"] = request.key
-    return item
+    return protocol.run_body(workflow, {} if request.input is None else request.input,
+                             request.metadata, request.priority, request.key)

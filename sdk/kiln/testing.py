@@ -13,24 +13,73 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Literal, TypeVar
 
 from kiln import serialization
 from kiln.context import Context
+from kiln.runs import RunRef
 from kiln.workflow import Task, Workflow
 
 OutT = TypeVar("OutT")
+R = TypeVar("R")
+T = TypeVar("T")
 Parents = Mapping[Task[Any, Any] | str, Any]
 
 
+class RecordingRuntime:
+    """The ``TaskRuntime`` of tests: records timeout refreshes and spawned runs, starts nothing."""
+
+    def __init__(self) -> None:
+        self.refreshes: list[float] = []
+        self.spawned: list[tuple[str, dict[str, Any]]] = []
+
+    def sync(self, factory: Callable[[], Awaitable[T]]) -> T:
+        """Run the (never suspending) recording coroutine at once, even inside a loop."""
+        coro = factory()
+        assert isinstance(coro, Coroutine)
+        try:
+            coro.send(None)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+        coro.close()
+        raise RuntimeError("kiln.testing's runtime cannot wait for real I/O")
+
+    async def refresh_timeout(self, seconds: float) -> None:
+        self.refreshes.append(seconds)
+
+    async def spawn(self, workflow: str, children: list[dict[str, Any]]) -> list[str]:
+        start = len(self.spawned)
+        self.spawned += [(workflow, child) for child in children]
+        return [f"test-child-{n}" for n in range(start + 1, len(self.spawned) + 1)]
+
+    def make_ref(self, workflow: str, run_id: str,
+                 extract: Callable[[Mapping[str, Any]], R]) -> RunRef[R]:
+        return RunRef(None, run_id, workflow, extract)
+
+
 class RecordingContext(Context):
-    """A ``Context`` that keeps ``ctx.log()`` lines in ``logs`` and can be ``cancel()``-ed."""
+    """A ``Context`` for tests: ``logs`` holds ``ctx.log()`` lines as ``(level, message)``,
+    ``refreshes`` the seconds asked of ``refresh_timeout``, ``spawned`` the child runs as
+    ``(workflow, {"input", ...})`` — recorded, not started. ``cancel()`` simulates the server
+    asking the task to stop."""
 
     def __init__(self, **fields: Any) -> None:
         self.logs: list[tuple[str, str]] = []
+        self._recorder = RecordingRuntime()
         super().__init__(log_sink=lambda level, message: self.logs.append((level, message)),
-                         **fields)
+                         runtime=self._recorder, **fields)
+
+    @property
+    def refreshes(self) -> list[float]:
+        """Seconds passed to ``refresh_timeout``, in order."""
+        return self._recorder.refreshes
+
+    @property
+    def spawned(self) -> list[tuple[str, dict[str, Any]]]:
+        """Child runs requested with ``spawn``, in order."""
+        return self._recorder.spawned
 
     def cancel(self) -> None:
         """Simulate the server cancelling the task: ``cancelled`` becomes True."""
@@ -39,12 +88,14 @@ class RecordingContext(Context):
 
 def context(task: Task[Any, Any] | None = None, *, parents: Parents | None = None,
             metadata: Mapping[str, Any] | None = None, attempt: int = 1,
-            run_id: str | None = None) -> RecordingContext:
-    """A context for calling a task function directly: ``extract.fn(input, ctx)``."""
+            run_id: str | None = None, errors: Mapping[str, str] | None = None,
+            ) -> RecordingContext:
+    """A context for calling a task function directly: ``extract.fn(input, ctx)``.
+    ``errors`` is what an on-failure task receives: ``{failed_task: error}``."""
     return RecordingContext(
         run_id=run_id or f"test-run-{uuid.uuid4()}", task_run_id=f"test-task-{uuid.uuid4()}",
         attempt=attempt, workflow_name=task.workflow.name if task else "test",
-        task_name=task.name if task else "test", metadata=metadata,
+        task_name=task.name if task else "test", metadata=metadata, errors=errors,
         parents={_name(parent): serialization.to_jsonable(output, f"output of parent {parent!r}")
                  for parent, output in (parents or {}).items()})
 
@@ -79,7 +130,8 @@ async def aio_run_workflow(workflow: Workflow | Task[Any, Any], input: Any = Non
     """Run every task of ``workflow`` in dependency order, one at a time.
 
     Returns ``{leaf_task: output}`` as a real run does, or every task's output with
-    ``outputs="all"``. If a task raises, the on-failure task (if any) runs, then the error
+    ``outputs="all"`` (the on-success task's included). After the DAG succeeds the on-success
+    task runs; if a task raises, the on-failure task runs with ``ctx.errors``, then the error
     propagates.
     """
     wf = workflow.workflow if isinstance(workflow, Task) else workflow
@@ -90,12 +142,17 @@ async def aio_run_workflow(workflow: Workflow | Task[Any, Any], input: Any = Non
                       parents={parent: results[parent] for parent in task.parents})
         try:
             results[task.name] = await _call(task, input, ctx)
-        except Exception:
+        except Exception as exc:
             if wf.on_failure is not None:
-                await _call(wf.on_failure, input, context(wf.on_failure, run_id=run_id,
-                                                          metadata=metadata))
+                errors = {task.name: f"{type(exc).__name__}: {exc}"}
+                await _call(wf.on_failure, input, context(
+                    wf.on_failure, run_id=run_id, metadata=metadata, errors=errors))
             raise
-    return results if outputs == "all" else {leaf: results[leaf] for leaf in wf.leaves}
+    leaves = {leaf: results[leaf] for leaf in wf.leaves}
+    if wf.on_success is not None:
+        results[wf.on_success.name] = await _call(
+            wf.on_success, input, context(wf.on_success, run_id=run_id, metadata=metadata))
+    return results if outputs == "all" else leaves
 
 
 def run_workflow(workflow: Workflow | Task[Any, Any], input: Any = None, *,

@@ -41,13 +41,14 @@ class TaskOptions:
     backoff_factor: float = 2.0
     backoff_max_seconds: float = 3600.0
     execution_timeout: float = 60.0
-    schedule_timeout: float = 300.0
+    schedule_timeout: float | None = None
+    """None: a queued task waits for a worker as long as it takes."""
 
     @classmethod
     def build(
         cls, where: str, *, retries: int = 0, backoff_factor: float = 2.0,
         backoff_max_seconds: durations.Duration = 3600, execution_timeout: durations.Duration = 60,
-        schedule_timeout: durations.Duration = 300,
+        schedule_timeout: durations.Duration | None = None,
     ) -> TaskOptions:
         """Validate user-facing options; ``where`` names the task in error messages."""
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 1000:
@@ -56,18 +57,23 @@ class TaskOptions:
                 or not 1 <= backoff_factor <= 10:
             raise ValueError(f"{where}: backoff_factor must be a number from 1 to 10, got "
                              f"{backoff_factor!r}")
-        seconds = {}
-        for option, value, limit in (("backoff_max_seconds", backoff_max_seconds, _WEEK),
-                                     ("execution_timeout", execution_timeout, _WEEK),
-                                     ("schedule_timeout", schedule_timeout, 30 * _DAY)):
-            try:
-                seconds[option] = durations.parse(value)
-            except (TypeError, ValueError) as exc:
-                raise type(exc)(f"{where}: {option}: {exc}") from None
-            if not 0 < seconds[option] <= limit:
-                raise ValueError(f"{where}: {option} must be more than 0 seconds and at most "
-                                 f"{limit / _DAY:g} days, got {value!r}")
-        return cls(retries=retries, backoff_factor=float(backoff_factor), **seconds)
+        return cls(
+            retries=retries, backoff_factor=float(backoff_factor),
+            backoff_max_seconds=_seconds(where, "backoff_max_seconds", backoff_max_seconds, _WEEK),
+            execution_timeout=_seconds(where, "execution_timeout", execution_timeout, _WEEK),
+            schedule_timeout=None if schedule_timeout is None else _seconds(
+                where, "schedule_timeout", schedule_timeout, 30 * _DAY))
+
+
+def _seconds(where: str, option: str, value: durations.Duration, limit: float) -> float:
+    try:
+        seconds = durations.parse(value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{where}: {option}: {exc}") from None
+    if not 0 < seconds <= limit:
+        raise ValueError(f"{where}: {option} must be more than 0 seconds and at most "
+                         f"{limit / _DAY:g} days, got {value!r}")
+    return seconds
 
 
 class Task(Generic[InT, OutT]):
@@ -93,8 +99,15 @@ class Task(Generic[InT, OutT]):
 
     def spec(self) -> protocol.TaskSpec:
         """This task as it appears in the workflow definition sent to the server."""
-        return {"name": self.name, "parents": list(self.parents), **dataclasses.asdict(
-            self.options)}  # type: ignore[typeddict-item]
+        options = self.options
+        spec: protocol.TaskSpec = {
+            "name": self.name, "parents": list(self.parents), "retries": options.retries,
+            "backoff_factor": options.backoff_factor,
+            "backoff_max_seconds": options.backoff_max_seconds,
+            "execution_timeout": options.execution_timeout}
+        if options.schedule_timeout is not None:
+            spec["schedule_timeout"] = options.schedule_timeout
+        return spec
 
     def __call__(self, input: InT, ctx: Context) -> Any:
         return self.fn(input, ctx)
@@ -152,14 +165,19 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
     """
 
     def __init__(self, name: str, *, client: Kiln | None = None, description: str | None = None,
-                 on_events: Sequence[str] = (), on_crons: Sequence[str] = ()) -> None:
+                 on_events: Sequence[str] = (), on_crons: Sequence[str] = (),
+                 event_filter: str | None = None) -> None:
         super().__init__(client, check_name(name, "workflow"))
         self.name = name
         self.description = description
         self.on_events = _strings(on_events, f"workflow {name!r}: on_events")
         self.on_crons = _strings(on_crons, f"workflow {name!r}: on_crons")
+        if event_filter is not None and not (isinstance(event_filter, str) and event_filter):
+            raise ValueError(f"workflow {name!r}: event_filter must be a non-empty CEL string")
+        self.event_filter = event_filter
         self.tasks: dict[str, Task[Any, Any]] = {}
         self.on_failure: Task[Any, Any] | None = None
+        self.on_success: Task[Any, Any] | None = None
 
     @overload
     def task(self, fn: AsyncTaskFunction[InT, OutT], /) -> Task[InT, OutT]: ...
@@ -170,7 +188,7 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
              parents: Sequence[Task[Any, Any] | str] = (), retries: int = 0,
              backoff_factor: float = 2.0, backoff_max_seconds: durations.Duration = 3600,
              execution_timeout: durations.Duration = 60,
-             schedule_timeout: durations.Duration = 300) -> TaskDecorator: ...
+             schedule_timeout: durations.Duration | None = None) -> TaskDecorator: ...
 
     def task(self, fn: Callable[..., Any] | None = None, /, *, name: str | None = None,
              parents: Sequence[Task[Any, Any] | str] = (), **options: Any) -> Any:
@@ -181,8 +199,7 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
         """
         def decorate(func: Callable[..., Any]) -> Task[Any, Any]:
             task = make_task(func, self, name, parents, options)
-            if task.name in self.tasks or (self.on_failure and self.on_failure.name == task.name):
-                raise ValueError(f"workflow {self.name!r} already has a task named {task.name!r}")
+            self._check_unique(task.name)
             if len(self.tasks) >= MAX_TASKS:
                 raise ValueError(f"workflow {self.name!r} cannot have more than {MAX_TASKS} tasks")
             self.tasks[task.name] = task
@@ -190,29 +207,39 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
         return decorate(fn) if fn is not None else decorate
 
     def on_failure_task(self, name: str | None = None, **options: Any) -> TaskDecorator:
-        """Declare the task to run when the workflow fails (at most one per workflow).
+        """Declare the task that runs once when a run failed, after its other tasks finished
+        (at most one). ``ctx.errors`` maps each failed task to its error."""
+        return self._hook_task("on_failure", name, options)
 
-        Its ``ctx.parents`` are empty and ``ctx.metadata`` is the run's. Registered as the
-        definition's ``on_failure``; the server side of this is still to come.
-        """
+    def on_success_task(self, name: str | None = None, **options: Any) -> TaskDecorator:
+        """Declare the task that runs after every leaf task succeeded (at most one). Its output
+        is not part of the run's output."""
+        return self._hook_task("on_success", name, options)
+
+    def _hook_task(self, kind: str, name: str | None, options: dict[str, Any]) -> TaskDecorator:
         def decorate(func: Callable[..., Any]) -> Task[Any, Any]:
-            if self.on_failure is not None:
-                raise ValueError(f"workflow {self.name!r} already has an on-failure task "
-                                 f"({self.on_failure.name!r})")
+            existing = getattr(self, kind)
+            if existing is not None:
+                raise ValueError(f"workflow {self.name!r} already has an {kind.replace('_', '-')}"
+                                 f" task ({existing.name!r})")
             task = make_task(func, self, name, (), options)
-            if task.name in self.tasks:
-                raise ValueError(f"workflow {self.name!r} already has a task named {task.name!r}")
-            self.on_failure = task
+            self._check_unique(task.name)
+            setattr(self, kind, task)
             return task
         return decorate
+
+    def _check_unique(self, name: str) -> None:
+        if any(task.name == name for task in self.all_tasks):
+            raise ValueError(f"workflow {self.name!r} already has a task named {name!r}")
 
     def _extract_result(self, run: Any) -> dict[str, Any]:
         return runs.workflow_output(run)
 
     @property
     def all_tasks(self) -> list[Task[Any, Any]]:
-        """The DAG's tasks and the on-failure task, if any."""
-        return [*self.tasks.values(), *([self.on_failure] if self.on_failure else [])]
+        """The DAG's tasks, then the on-failure and on-success tasks if declared."""
+        hooks = [task for task in (self.on_failure, self.on_success) if task is not None]
+        return [*self.tasks.values(), *hooks]
 
     @property
     def leaves(self) -> list[str]:
@@ -254,8 +281,12 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
         }
         if self.description:
             spec["description"] = self.description
+        if self.event_filter is not None:
+            spec["event_filter"] = self.event_filter
         if self.on_failure is not None:
             spec["on_failure"] = self.on_failure.spec()
+        if self.on_success is not None:
+            spec["on_success"] = self.on_success.spec()
         return spec
 
     def checksum(self) -> str:

@@ -107,6 +107,19 @@ def test_typed_standalone_output_and_failures(tenant, spawn, kiln, tmp_path):
     assert [e["attempt"] for e in effects(log) if e["task"] != "sdk_echo"] == [1, 1]
 
 
+def test_refresh_timeout_spawned_children_and_the_on_failure_task(tenant, spawn, kiln,
+                                                                    tmp_path):
+    log = tmp_path / "effects.log"
+    spawn(PROBE, tenant, env={"KILN_EFFECT_LOG": str(log)})
+    registered(tenant, "sdk_flow")
+    assert probe(kiln, "sdk_refresh").run({}, timeout=30) == "made it"
+    assert probe(kiln, "sdk_parent").run({}, timeout=60) == [{"x": 2, "y": 0}, {"x": 4, "y": 0}]
+    with pytest.raises(RunFailedError, match="breaks: RuntimeError: broken on purpose"):
+        kiln.workflow("sdk_flow").run({}, timeout=30)
+    (report,) = wait_until(lambda: effects(log, "on_failure"), 15, message="the on-failure task")
+    assert report["errors"] == {"breaks": "RuntimeError: broken on purpose"}
+
+
 def test_a_task_blocking_the_event_loop_keeps_its_lease(tenant, spawn, kiln):
     spawn(PROBE, tenant, env={"KILN_EFFECT_LOG": "/dev/null"})
     registered(tenant, "sdk_hog")

@@ -9,7 +9,7 @@ import traceback
 from typing import Any
 
 from kiln import _log, errors, protocol, serialization
-from kiln.context import Context, LogSink
+from kiln.context import Context, LogSink, TaskRuntime
 from kiln.workflow import Task
 
 # The server's limits (characters). The tail of a huge traceback says more than its head.
@@ -21,7 +21,7 @@ class Execution:
     """One attempt of one task on this worker, from claim to result."""
 
     def __init__(self, task: Task[Any, Any], assignment: protocol.Assignment,
-                 log_sink: LogSink | None = None) -> None:
+                 log_sink: LogSink | None = None, runtime: TaskRuntime | None = None) -> None:
         self.task = task
         self.assignment = assignment
         self.task_run_id = assignment["task_run_id"]
@@ -30,7 +30,7 @@ class Execution:
             run_id=assignment["run_id"], task_run_id=self.task_run_id,
             attempt=assignment["attempt"], workflow_name=task.workflow.name, task_name=task.name,
             metadata=assignment.get("metadata"), parents=assignment.get("parents"),
-            log_sink=log_sink)
+            errors=assignment.get("errors"), log_sink=log_sink, runtime=runtime)
         self.cancel_requested = False
         self.runner: asyncio.Task[None] | None = None
         self._user_task: asyncio.Future[Any] | None = None

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kiln import _log, durations, errors, protocol, workflow
-from kiln.worker import batching, heartbeat, pool
+from kiln.worker import batching, heartbeat, pool, runtime
 from kiln.worker.execution import Execution
 
 if TYPE_CHECKING:
@@ -225,7 +225,10 @@ class Worker:
             self._results.add({"task_run_id": assignment["task_run_id"],
                                "lease_id": assignment["lease_id"], "status": "released"})
             return
-        execution = Execution(task, assignment, self._log_sink(assignment))
+        lease: protocol.Lease = {"task_run_id": assignment["task_run_id"],
+                                 "lease_id": assignment["lease_id"]}
+        execution = Execution(task, assignment, self._log_sink(assignment),
+                              runtime.WorkerRuntime(self._client, self._worker_id, lease))
         self._leases.add(execution.task_run_id, execution.lease_id)
         self._running[execution.task_run_id] = execution
         execution.runner = asyncio.create_task(self._execute(execution, threads))

@@ -95,8 +95,36 @@ def sdk_wait_sync(input: dict[str, Any], ctx: Context) -> None:
     effect(ctx, "cancelled" if ctx.wait_cancelled(60) else "not cancelled")
 
 
+@kiln.task(execution_timeout="1s")
+def sdk_refresh(input: dict[str, Any], ctx: Context) -> str:
+    """Outlives its 1 s timeout by asking for more time first."""
+    ctx.refresh_timeout("10s")
+    time.sleep(2.5)
+    return "made it"
+
+
+@kiln.task()
+async def sdk_parent(input: dict[str, Any], ctx: Context) -> list[Any]:
+    """Spawns two children (deduplicated by key across retries) and gathers their outputs."""
+    refs = [await ctx.aio_spawn(sdk_echo, {"x": n}, key=f"child-{n}") for n in (1, 2)]
+    return [await ref.aio_result(timeout=30) for ref in refs]
+
+
+flow = kiln.workflow("sdk_flow")
+
+
+@flow.task()
+def breaks(input: dict[str, Any], ctx: Context) -> None:
+    raise RuntimeError("broken on purpose")
+
+
+@flow.on_failure_task()
+def report(input: dict[str, Any], ctx: Context) -> None:
+    effect(ctx, "on_failure", errors=ctx.errors)
+
+
 PROBES = [sdk_echo, sdk_fails, sdk_unserializable, sdk_slow, sdk_hog, sdk_wait_async,
-          sdk_wait_cancel, sdk_wait_sync]
+          sdk_wait_cancel, sdk_wait_sync, sdk_refresh, sdk_parent, flow]
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

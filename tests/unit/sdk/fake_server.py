@@ -43,6 +43,8 @@ class FakeServer:
     requests: list[tuple[str, str]] = field(default_factory=list)
     trigger_keys: list[str | None] = field(default_factory=list)
     cancel_next: set[str] = field(default_factory=set)
+    refreshes: list[tuple[str, float]] = field(default_factory=list)
+    children: dict[tuple[str, str], str] = field(default_factory=dict)
     status_overrides: dict[str, list[int]] = field(default_factory=dict)
     api_key: str = "test-key"
     on_poll: Any = None
@@ -141,6 +143,14 @@ class FakeServer:
         if parts[2:] == ["results"]:
             self.result_batches.append(len(body["results"]))
             return httpx.Response(200, json=self._apply_results(body["results"]))
+        if parts[2:] == ["refresh-timeout"]:
+            lease = self.leases.get(body["task_run_id"])
+            if lease is None or lease["lease_id"] != body["lease_id"]:
+                return _error(409, "conflict", "the task is no longer running under this lease")
+            self.refreshes.append((body["task_run_id"], body["seconds"]))
+            return httpx.Response(204)
+        if parts[2:] == ["spawn"]:
+            return self._spawn(body)
         if parts[2:] == ["logs"]:
             self.logs.extend(body["lines"])
             return httpx.Response(202)
@@ -171,6 +181,18 @@ class FakeServer:
             if not task["spec"]["parents"]:
                 self._enqueue(run, task)
         return httpx.Response(201, json={"id": run_id, "status": "queued", "workflow": name})
+
+    def _spawn(self, body: dict[str, Any]) -> httpx.Response:
+        if body["task_run_id"] not in self.leases:
+            return _error(409, "conflict", "the parent task is no longer running")
+        spawned = []
+        for child in body["children"]:
+            dedupe = (body["task_run_id"], child.get("key") or str(uuid.uuid4()))
+            if dedupe not in self.children:
+                reply = self._trigger(body["workflow"], child["input"], child.get("metadata", {}))
+                self.children[dedupe] = reply.json()["id"]
+            spawned.append({"id": self.children[dedupe], "created": True})
+        return httpx.Response(201, json={"runs": spawned})
 
     def _enqueue(self, run: dict[str, Any], task: dict[str, Any]) -> None:
         task["status"] = "queued"

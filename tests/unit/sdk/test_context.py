@@ -85,6 +85,38 @@ def test_cancellation_flags():
         ctx.check_cancelled()
 
 
-def test_refresh_timeout_says_it_is_not_supported_yet():
-    with pytest.raises(NotImplementedError, match="needs server support"):
+def test_a_bare_context_cannot_reach_a_worker():
+    with pytest.raises(RuntimeError, match="not attached to a worker"):
         make_context().refresh_timeout("1m")
+
+
+def test_errors_are_what_an_on_failure_task_receives():
+    assert make_context(errors={"load": "ValueError: boom"}).errors == {"load": "ValueError: boom"}
+    assert make_context().errors == {}
+
+
+async def test_refresh_and_spawn_are_recorded_by_the_testing_context(wf):
+    from kiln import KilnError, RunRequest, testing
+
+    kiln = Kiln(api_url="http://kiln.test")
+
+    @kiln.task()
+    def child(input, ctx) -> Rows:
+        return Rows(1)
+
+    ctx = testing.context()
+    ctx.refresh_timeout("5m")
+    await ctx.aio_refresh_timeout(30)
+    ref = ctx.spawn(child, {"n": 1}, key="k1")
+    refs = await ctx.aio_spawn_many("other", [{"n": 2}, RunRequest({"n": 3}, priority=3)])
+    assert ctx.refreshes == [300.0, 30.0]
+    assert ctx.spawned == [("child", {"input": {"n": 1}, "key": "k1"}),
+                           ("other", {"input": {"n": 2}}),
+                           ("other", {"input": {"n": 3}, "priority": 3})]
+    assert [ref.id, *(r.id for r in refs)] == ["test-child-1", "test-child-2", "test-child-3"]
+    with pytest.raises(KilnError, match=r"recorded by kiln\.testing, not started"):
+        ref.result()
+    with pytest.raises(TypeError, match="spawn takes a workflow"):
+        ctx.spawn(42)
+    with pytest.raises(ValueError, match="priority must be 1"):
+        ctx.spawn("other", priority=5)

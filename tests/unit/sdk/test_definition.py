@@ -8,7 +8,7 @@ import pytest
 from kiln import Context, Kiln, Standalone, Task, Workflow
 
 DEFAULTS = {"retries": 0, "backoff_factor": 2.0, "backoff_max_seconds": 3600.0,
-            "execution_timeout": 60.0, "schedule_timeout": 300.0}
+            "execution_timeout": 60.0}  # no schedule_timeout: unset means no limit
 
 
 @pytest.fixture
@@ -69,6 +69,7 @@ def test_task_options_accept_durations_in_every_form(client):
                    "backoff_max_seconds": 300.0, "execution_timeout": 120.0,
                    "schedule_timeout": 90.0}],
     }
+    assert wf.tasks["only"].options.schedule_timeout == 90.0
 
 
 def build_diamond(client: Kiln, order: list[str], **options) -> Workflow:
@@ -184,19 +185,35 @@ def test_on_events_must_be_a_list(client):
         client.workflow("w", on_events="order:created")
 
 
-def test_on_failure_task_is_part_of_the_definition_and_actions(client):
-    wf = client.workflow("w")
+def test_on_failure_and_on_success_tasks_are_part_of_the_definition_and_actions(client):
+    wf = client.workflow("w", on_events=["x"], event_filter="payload.amount > 10")
     wf.task(name="a")(lambda input, ctx: None)
 
-    @wf.on_failure_task()
+    @wf.on_failure_task(retries=1)
     def cleanup(input, ctx):
         return None
 
-    assert wf.definition()["on_failure"] == {"name": "cleanup", "parents": [], **DEFAULTS}
-    assert wf.actions == ["w:a", "w:cleanup"]
+    @wf.on_success_task()
+    def celebrate(input, ctx):
+        return None
+
+    definition = wf.definition()
+    assert definition["on_failure"] == {"name": "cleanup", "parents": [],
+                                        **{**DEFAULTS, "retries": 1}}
+    assert definition["on_success"] == {"name": "celebrate", "parents": [], **DEFAULTS}
+    assert definition["event_filter"] == "payload.amount > 10"
+    assert wf.actions == ["w:a", "w:cleanup", "w:celebrate"]
     assert wf.leaves == ["a"]
     with pytest.raises(ValueError, match="already has an on-failure task"):
         wf.on_failure_task(name="again")(lambda input, ctx: None)
+    fresh = client.workflow("v")
+    fresh.task(name="a")(lambda input, ctx: None)
+    with pytest.raises(ValueError, match="already has a task named 'a'"):
+        fresh.on_success_task(name="a")(lambda input, ctx: None)
+    with pytest.raises(ValueError, match="already has a task named 'cleanup'"):
+        wf.task(name="cleanup")(lambda input, ctx: None)
+    with pytest.raises(ValueError, match="event_filter must be a non-empty CEL string"):
+        client.workflow("u", event_filter="")
 
 
 def test_worker_options_are_checked(client):

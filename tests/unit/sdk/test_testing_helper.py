@@ -116,7 +116,7 @@ def test_an_unserializable_output_fails_as_it_would_on_a_worker(kiln):
 
 def test_task_exceptions_propagate_after_the_on_failure_task(kiln):
     wf = kiln.workflow("w")
-    seen: list[str] = []
+    seen: list[dict[str, str]] = []
 
     @wf.task()
     def boom(input, ctx):
@@ -124,11 +124,19 @@ def test_task_exceptions_propagate_after_the_on_failure_task(kiln):
 
     @wf.on_failure_task()
     def cleanup(input, ctx):
-        seen.append(ctx.task_name)
+        seen.append(ctx.errors)
 
     with pytest.raises(RuntimeError, match="boom"):
         testing.run_workflow(wf)
-    assert seen == ["cleanup"]
+    assert seen == [{"boom": "RuntimeError: boom"}]
+
+
+def test_the_on_success_task_runs_after_the_dag_and_is_not_a_leaf(kiln):
+    wf = kiln.workflow("w")
+    wf.task(name="only")(lambda input, ctx: 1)
+    wf.on_success_task(name="done")(lambda input, ctx: "celebrated")
+    assert testing.run_workflow(wf) == {"only": 1}
+    assert testing.run_workflow(wf, outputs="all") == {"only": 1, "done": "celebrated"}
 
 
 def test_recording_context_for_direct_calls(diamond):

@@ -15,6 +15,7 @@ from kiln import (
     NonRetryableError,
     RetryPolicy,
     ServerUnavailableError,
+    TaskCancelledError,
 )
 from kiln.worker import Worker
 
@@ -346,3 +347,47 @@ async def test_a_blocking_call_inside_an_event_loop_works_and_warns_once(kiln, s
         assert wf.run_no_wait({}).id == "run-1"
         assert wf.run_no_wait({}).id == "run-2"
     assert caplog.text.count("action=blocking_call_in_event_loop") == 1
+
+
+async def test_tasks_refresh_their_timeout_and_spawn_deduplicated_children(kiln, server):
+    @kiln.task()
+    def child(input, ctx):
+        return input["n"] * 10
+
+    @kiln.task()
+    async def parent(input, ctx):
+        await ctx.aio_refresh_timeout("2m")
+        first = await ctx.aio_spawn(child, {"n": 1}, key="only-once")
+        again = await ctx.aio_spawn(child, {"n": 1}, key="only-once")
+        assert first.id == again.id
+        return await first.aio_result(timeout=10)
+
+    @kiln.task()
+    def sync_parent(input, ctx):
+        ctx.refresh_timeout(90)
+        refs = ctx.spawn_many("child", [{"n": 2}, {"n": 3}])
+        return [ref.result(timeout=10) for ref in refs]
+
+    async with running(kiln.worker("w1", workflows=[child, parent, sync_parent], slots=4),
+                       server):
+        assert await parent.aio_run({}, timeout=10) == 10
+        assert await sync_parent.aio_run({}, timeout=10) == [{"child": 20}, {"child": 30}]
+    assert [seconds for _, seconds in server.refreshes] == [120.0, 90.0]
+
+
+async def test_a_refresh_after_the_lease_is_gone_raises_task_cancelled(kiln, server):
+    seen: list[str] = []
+
+    @kiln.task()
+    async def late(input, ctx):
+        server.leases.clear()  # as if the lease had expired under the task
+        try:
+            await ctx.aio_refresh_timeout(60)
+        except TaskCancelledError as exc:
+            seen.append(str(exc))
+
+    async with running(kiln.worker("w1", workflows=[late]), server):
+        await late.aio_run_no_wait({})
+        await server.until(lambda: server.results)
+    assert seen == ["cannot refresh the timeout of task run run-1/late: it no longer runs "
+                    "under this lease (cancelled, timed out or lost)"]
