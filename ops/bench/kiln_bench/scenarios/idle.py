@@ -53,7 +53,7 @@ async def run(bench: Bench) -> None:
     xacts = round((commits_after - commits_before) / elapsed, 2)
     statements = {query: calls_after[query] - calls_before.get(query, 0)
                   for query in calls_after if calls_after[query] > calls_before.get(query, 0)}
-    top = sorted(statements.items(), key=lambda item: -item[1])[:8]
+    top = sorted(statements.items(), key=lambda item: -item[1])[:15]
     per_s = round(sum(statements.values()) / elapsed, 2) if statements else None
     cpu = round(cores["server"] * 100, 2)
     bench.status.done(f"server CPU {cpu}% of a core, {xacts} transactions/s")
