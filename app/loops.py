@@ -10,9 +10,14 @@ from litestar.datastructures import State
 
 from app.core.loop import Loop
 from app.domain.alerts import loops as alert_loops
+from app.domain.schedules.firing import CronTicker, ScheduleFirer
+from app.domain.webhooks.retention import DeliveryJanitor
 from app.engine.loops import Sweeper
 
 
 def build(state: State) -> list[Loop]:
     """Instantiate every loop for this process, sharing ``state`` (db, settings, plugins)."""
-    return [Sweeper(state.engine), *alert_loops.build(state)]
+    return [
+        Sweeper(state.engine), *alert_loops.build(state),
+        CronTicker(state.engine), ScheduleFirer(state.engine), DeliveryJanitor(state.db),
+    ]

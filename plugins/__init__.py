@@ -13,5 +13,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.alerts.slack",
     "plugins.alerts.webhook",
     "plugins.alerts.email",
+    *(f"plugins.verifiers.{name}" for name in (
+        "standard_webhooks", "github", "stripe", "hmac_sha256", "api_key", "basic")),
 )
 """Modules registered as plugins by ``app.hooks.manager.get_plugin_manager``, in this order."""

@@ -67,8 +67,6 @@ def upgrade() -> None:
       failed_verifications bigint NOT NULL DEFAULT 0 CHECK (failed_verifications >= 0),
       last_failure_at timestamptz,
       last_failure_reason text,
-      deliveries bigint NOT NULL DEFAULT 0 CHECK (deliveries >= 0),
-      last_delivery_at timestamptz,
       created_by uuid,
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now(),

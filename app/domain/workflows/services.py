@@ -14,6 +14,7 @@ from app.core.ids import uuid7
 from app.db.database import Database
 from app.db.models import Workflow, WorkflowVersion
 from app.domain.auth.principal import Principal
+from app.domain.events import registration as triggers
 from app.domain.workflows import schemas, validation
 
 
@@ -26,6 +27,7 @@ async def register(
     worker still running during a deploy) returns that version without making it current.
     """
     validation.validate(definition)
+    triggers.validate(definition)  # on_events patterns, event_filter, on_crons (issue 6)
     checksum = validation.checksum(definition)
     tenant_id = principal.tenant_id
     async with db.transaction(principal.tenancy()) as s:
@@ -39,6 +41,8 @@ async def register(
             WorkflowVersion.workflow_id == workflow.id, WorkflowVersion.checksum == checksum,
         ))).scalar_one_or_none()
         if existing is not None:
+            if existing.version == workflow.latest_version:  # triggers follow the latest only
+                await triggers.sync(s, tenant_id, workflow.id, definition)
             return schemas.Registered(definition.name, existing.version, checksum, created=False)
         version = workflow.latest_version + 1
         s.add(WorkflowVersion(
@@ -47,6 +51,7 @@ async def register(
         ))
         await s.execute(update(Workflow).where(Workflow.id == workflow.id).values(
             latest_version=version, updated_at=func.now()))
+        await triggers.sync(s, tenant_id, workflow.id, definition)  # event subscriptions, crons
     return schemas.Registered(definition.name, version, checksum, created=True)
 
 
