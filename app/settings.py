@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     max_rescues: int = 3
     """Lost leases tolerated per task before it fails (a task that kills its worker)."""
 
+    metrics_token: str | None = None
+    """When set, ``GET /metrics`` needs ``Authorization: Bearer <token>`` (its labels name
+    tenants: set it on a shared deployment)."""
+
     run_loops: bool = True
     """Run the background loops in this process (tests of a single loop turn them off)."""
 

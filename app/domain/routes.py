@@ -10,6 +10,7 @@ from app.domain.audit.controllers import AuditController
 from app.domain.auth.controllers import AuthController, MeController
 from app.domain.events.controllers import EventController
 from app.domain.members.controllers import InvitesController, MembersController
+from app.domain.metrics.controllers import MetricsController
 from app.domain.plugins.controllers import PluginController
 from app.domain.runs.controllers import RunController, TriggerController
 from app.domain.schedules.controllers import CronController, ScheduleController
@@ -32,6 +33,7 @@ HANDLERS: list[ControllerRouterHandler] = [
     RunController,
     WorkerController,
     StreamController,
+    MetricsController,
     AlertController,
     PluginController,
     EventController,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import TYPE_CHECKING
 
 from app.core.errors import NotFound
 from app.db import urls
@@ -15,6 +16,9 @@ from app.engine.dispatcher import Dispatcher
 from app.engine.queue import claim, control, results
 from app.engine.queue import trigger as triggering
 from app.engine.spec import SpecCache
+
+if TYPE_CHECKING:
+    from app.domain.metrics.collector import Metrics
 
 
 class Engine:
@@ -28,6 +32,7 @@ class Engine:
         self.specs = SpecCache()
         self.dispatcher = Dispatcher(urls.asyncpg_dsn(db.login_url))
         self.stopping = False
+        self.metrics: Metrics | None = None
 
     async def start(self) -> None:
         self.dispatcher.start()
@@ -40,7 +45,10 @@ class Engine:
         self, tenant_id: uuid.UUID, workflow: str, requests: list[triggering.RunRequest]
     ) -> list[triggering.Triggered]:
         async with self.db.raw(TenantContext(tenant_id)) as conn:
-            return await triggering.trigger(self.specs, conn, tenant_id, workflow, requests)
+            triggered = await triggering.trigger(self.specs, conn, tenant_id, workflow, requests)
+        if self.metrics is not None:
+            self.metrics.runs_triggered.inc(sum(1 for t in triggered if t.created))
+        return triggered
 
     async def poll(
         self, tenant_id: uuid.UUID, worker_id: uuid.UUID, max_tasks: int, wait: float
@@ -65,6 +73,8 @@ class Engine:
                         self.config.lease_seconds,
                     )
                 remaining = deadline - loop.time()
+                if tasks and self.metrics is not None:
+                    self.metrics.tasks_claimed.inc(len(tasks))
                 if tasks or self.stopping or remaining <= 0:
                     return tasks
                 try:
@@ -86,9 +96,15 @@ class Engine:
         self, tenant_id: uuid.UUID, worker_id: uuid.UUID, batch: list[results.Result]
     ) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
         async with self.db.raw(TenantContext(tenant_id)) as conn:
-            return await results.complete(
+            accepted, rejected = await results.complete(
                 self.specs, conn, tenant_id, worker_id, batch, self.events
             )
+        if self.metrics is not None:
+            outcomes = {r.task_run_id: r.outcome for r in batch}
+            for task_id in accepted:
+                self.metrics.results.labels(outcomes[task_id]).inc()
+            self.metrics.results.labels("rejected").inc(len(rejected))
+        return accepted, rejected
 
     async def log(self, tenant_id: uuid.UUID, lines: list[claim.LogLine]) -> None:
         async with self.db.raw(TenantContext(tenant_id)) as conn:

@@ -37,9 +37,18 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return {key: morsel.value for key, morsel in jar.items()}
 
 
+# Routes that authenticate on their own terms and may carry an Authorization header that is not
+# a Kiln credential: incoming webhooks (their verifier reads it) and the metrics scrape (its own
+# token). They get no principal.
+SELF_AUTHENTICATED = ("/hooks/", "/metrics")
+
+
 def authentication_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or str(scope.get("path", "")).startswith(
+            SELF_AUTHENTICATED
+        ):
+            scope["user"] = None
             await app(scope, receive, send)
             return
         state: Any = scope["litestar_app"].state

@@ -80,3 +80,11 @@ RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priori
 UPDATE workers SET status = 'lost'
 WHERE status = 'active' AND last_heartbeat_at < now() - make_interval(secs => $1)
 RETURNING tenant_id, id, name;
+
+-- name: queue_depth
+-- Ready tasks per tenant and workflow, and the age of the oldest (for /metrics and autoscaling).
+SELECT q.tenant_id, split_part(q.action, ':', 1) AS workflow, count(*) AS depth,
+  extract(epoch FROM now() - min(t.queued_at)) AS oldest_seconds
+FROM queue_items q
+JOIN task_runs t ON t.tenant_id = q.tenant_id AND t.id = q.task_run_id AND t.status = 'queued'
+GROUP BY 1, 2;
