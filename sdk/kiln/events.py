@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from kiln import protocol
 
+BULK_LIMIT = 1000  # the server's cap per bulk request
+
 if TYPE_CHECKING:
     from kiln.client import Kiln
 
@@ -45,10 +47,15 @@ class Events:
         return await protocol.push_event(self._client.transport, body)
 
     async def aio_bulk_push(self, events: Sequence[Event | Mapping[str, Any]]) -> dict[str, Any]:
-        """Push many events in one request; each is an ``Event`` or a ``{key, payload,
-        metadata?}`` mapping."""
+        """Push many events, 1,000 per request (one transaction each); each is an ``Event`` or
+        a ``{key, payload, metadata?}`` mapping. Returns ``{"events": [{id, key, runs}, …]}``."""
         bodies = [(item if isinstance(item, Event) else Event(**item)).body() for item in events]
-        return await protocol.push_events(self._client.transport, bodies)
+        created: list[Any] = []
+        for start in range(0, len(bodies), BULK_LIMIT):
+            reply = await protocol.push_events(self._client.transport,
+                                               bodies[start:start + BULK_LIMIT])
+            created += reply.get("events", [])
+        return {"events": created}
 
     def push(self, key: str, payload: Any = None, *,
              metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -93,6 +93,17 @@ def test_the_example_trigger_scripts_run(tenant, spawn, example):
         assert "failed as expected" in result.stdout
 
 
+def test_an_event_push_starts_the_subscribed_workflow(tenant, spawn, kiln):
+    spawn(SIMPLE / "worker.py", tenant)
+    registered(tenant, "etl")
+    pushed = kiln.events.push("order:created", {"x": 2}, metadata={"source": "e2e"})
+    (run_id,) = pushed["runs"]
+    assert kiln.run_ref(run_id, "etl").result(timeout=30) == {"load": {"rows": 6}}
+    bulk = kiln.events.bulk_push([{"key": "order:created", "payload": {"x": 1}},
+                                  {"key": "nobody:listens"}])
+    assert [len(event["runs"]) for event in bulk["events"]] == [1, 0]
+
+
 def test_typed_standalone_output_and_failures(tenant, spawn, kiln, tmp_path):
     log = tmp_path / "effects.log"
     spawn(PROBE, tenant, env={"KILN_EFFECT_LOG": str(log)})

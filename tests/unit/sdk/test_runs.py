@@ -121,13 +121,16 @@ async def test_events_push_and_bulk_push_bodies():
 
     def capture(request: httpx.Request) -> httpx.Response:
         bodies.append((request.url.path, json.loads(request.content)))
+        if request.url.path.endswith("/bulk"):
+            return httpx.Response(201, json={"events": [{"id": "e2", "key": "a", "runs": []}]})
         return httpx.Response(201, json={"id": "e1", "runs": ["r1"]})
 
     client = Kiln(api_url="http://kiln.test", api_key="k", retry=FAST_RETRY,
                   http_transport=httpx.MockTransport(capture))
     assert await client.events.aio_push("order:created", {"id": 7}) == {"id": "e1", "runs": ["r1"]}
-    await client.events.aio_bulk_push([Event("a", {"n": 1}, {"src": "x"}),
-                                       {"key": "b", "payload": None}])
+    assert await client.events.aio_bulk_push([Event("a", {"n": 1}, {"src": "x"}),
+                                              {"key": "b", "payload": None}]) == {
+        "events": [{"id": "e2", "key": "a", "runs": []}]}
     assert bodies == [
         ("/api/v1/events", {"key": "order:created", "payload": {"id": 7}}),
         ("/api/v1/events/bulk", {"events": [
