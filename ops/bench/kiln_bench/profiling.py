@@ -60,8 +60,8 @@ async def reset_statements(bench: Bench) -> None:
             await conn.close()
 
 
-async def stop(bench: Bench, stack: Stack, profile: Profile) -> dict[str, Any]:
-    summary: dict[str, Any] = {}
+async def stop(bench: Bench, stack: Stack, profile: Profile, tasks: int) -> dict[str, Any]:
+    summary: dict[str, Any] = {"tasks": tasks}
     for name, popen, out in profile.spies:
         popen.send_signal(signal.SIGINT)
         try:
@@ -74,16 +74,19 @@ async def stop(bench: Bench, stack: Stack, profile: Profile) -> dict[str, Any]:
             summary[f"python_{name}"]["raw"] = str(out)
         else:
             summary[f"python_{name}"] = {"error": err.decode(errors="replace")[-500:]}
-    summary["statements"] = await statements(bench, stack.server.database)
+    summary["statements"], summary["statements_total"] = await statements(
+        bench, stack.server.database)
     path = RESULTS_DIR / f"{bench.report.started_at}-profile.md"
     path.write_text(markdown(summary))
     summary["markdown"] = str(path)
     return summary
 
 
-async def statements(bench: Bench, database: str, limit: int = 15) -> list[dict[str, Any]]:
+async def statements(bench: Bench, database: str,
+                     limit: int = 25) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Top statements by total time, and the totals (calls, execution ms) of the database."""
     if not bench.cluster.has_statements:
-        return [{"error": "pg_stat_statements is not preloaded on this server"}]
+        return [{"error": "pg_stat_statements is not preloaded on this server"}], {}
     conn = await bench.cluster.connect()
     try:
         rows = await conn.fetch(
@@ -91,11 +94,16 @@ async def statements(bench: Bench, database: str, limit: int = 15) -> list[dict[
             " 100 * s.total_exec_time / sum(s.total_exec_time) over () as share"
             " from pg_stat_statements s join pg_database d on d.oid = s.dbid"
             " where d.datname = $1 order by s.total_exec_time desc limit $2", database, limit)
+        totals = await conn.fetchrow(
+            "select sum(s.calls)::bigint as calls, sum(s.total_exec_time)::float8 as ms"
+            " from pg_stat_statements s join pg_database d on d.oid = s.dbid"
+            " where d.datname = $1", database)
     finally:
         await conn.close()
     return [{"query": _name(r["query"]), "calls": r["calls"],
              "total_ms": round(r["total_exec_time"], 1), "mean_ms": round(r["mean_exec_time"], 3),
-             "rows": r["rows"], "share_pct": round(float(r["share"]), 1)} for r in rows]
+             "rows": r["rows"], "share_pct": round(float(r["share"]), 1)} for r in rows], {
+        "calls": totals["calls"], "exec_ms": round(totals["ms"] or 0.0, 1)}
 
 
 def _name(query: str) -> str:
@@ -153,15 +161,23 @@ def frames(raw: str, limit: int = 20) -> dict[str, Any]:
 
 
 def markdown(summary: dict[str, Any]) -> str:
-    out = ["# Profile of a throughput drain", "", "## Postgres: statements by total time", "",
-           "| share | calls | total ms | mean ms | rows | statement |", "|---|---|---|---|---|---|"]
+    tasks = summary["tasks"]
+    totals = summary.get("statements_total") or {}
+    out = [f"# Profile of a throughput drain ({tasks:,} no-op tasks)", "",
+           "## Postgres: statements by total time", ""]
+    if totals:
+        out += [f"{totals['calls']:,} statements ({totals['calls'] / tasks:.2f} per task), "
+                f"{totals['exec_ms']:,} ms of execution ({1000 * totals['exec_ms'] / tasks:.0f} us "
+                "per task); calls/1k = calls per 1,000 tasks.", ""]
+    out += ["| share | calls | calls/1k | total ms | mean ms | rows | statement |",
+            "|---|---|---|---|---|---|---|"]
     for s in summary["statements"]:
         if "error" in s:
-            out.append(f"| | | | | | {s['error']} |")
+            out.append(f"| | | | | | | {s['error']} |")
             continue
         query = s["query"].replace("|", "\\|")
-        out.append(f"| {s['share_pct']}% | {s['calls']:,} | {s['total_ms']:,} | {s['mean_ms']} | "
-                   f"{s['rows']:,} | `{query}` |")
+        out.append(f"| {s['share_pct']}% | {s['calls']:,} | {1000 * s['calls'] / tasks:.0f} | "
+                   f"{s['total_ms']:,} | {s['mean_ms']} | {s['rows']:,} | `{query}` |")
     for name in ("server", "worker"):
         data = summary.get(f"python_{name}", {})
         out += ["", f"## Python: {name} (py-spy, {RATE} Hz)", ""]

@@ -19,7 +19,8 @@ async def run(bench: Bench) -> None:
         try:
             result = await drain.drain(stack, "noop", opts.n, callers=opts.callers, label=NAME)
         finally:
-            summary = await profiling.stop(bench, stack, profile) if profile else None
+            summary = (await profiling.stop(bench, stack, profile, opts.n)
+                       if profile else None)
     bench.measured["throughput"] = result["per_s"]
     bench.status.done(f"{result['per_s']:,.0f} tasks/s")
     data = {**result, "slots": opts.slots, "callers": opts.callers}
