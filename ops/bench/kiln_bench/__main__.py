@@ -33,7 +33,8 @@ SIZES: dict[str, tuple[Any, Any, str]] = {
     "latency_runs": (200, 50, "probe runs, one at a time (latency, latency-under-load, compare)"),
     "dag_runs": (2_000, 300, "diamond runs triggered in bulk"),
     "dag_sequential": (50, 10, "diamond runs triggered one at a time"),
-    "fanout_runs": (5, 2, "fan-out runs, one at a time"),
+    "fanout_runs": (5, 2, "fan-out runs of each kind, one at a time"),
+    "fanout_children": (1_000, 1_000, "child runs one parent spawns (fanout)"),
     "depth_items": (1_000_000, 20_000, "delayed (not yet due) retries inserted before the drain"),
     "tenants": (1_000, 50, "tenants in the database (tenants scenario)"),
     "sampled": (5, 3, "tenants among them with a worker process, measured"),
@@ -51,7 +52,7 @@ examples:
   ops/bench/run --quick                    every scenario, small N (a few minutes)
   ops/bench/run throughput latency dag     the issue's defaults (20,000 tasks, 200 probes, …)
   ops/bench/run compare                    Kiln vs pgqueuer (batch 10 and 50) vs procrastinate
-  ops/bench/run throughput --profile       + pg_stat_statements and py-spy of server and worker
+  ops/bench/run throughput dag --profile   + pg_stat_statements and py-spy of server and worker
 
 The machine is shared and has 2 cores: compare figures within one run (the compare scenario
 prints ratios), not across runs. KILN_BENCH_SKIP_INSTALL=1 skips syncing .venv first.
@@ -67,7 +68,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="small sizes for every option not given explicitly")
     parser.add_argument("--profile", action="store_true",
-                        help="throughput: pg_stat_statements and py-spy (server and worker); "
+                        help="throughput and dag: pg_stat_statements and py-spy (server, worker); "
                              "the summary is printed and saved next to the results")
     parser.add_argument("--rev", metavar="REV",
                         help="bench the server and SDK of a git revision (e.g. HEAD: what is "

@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import re
 import signal
 import subprocess
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,13 +37,30 @@ class Profile:
     spies: list[tuple[str, subprocess.Popen[bytes], Path]] = field(default_factory=list)
 
 
-def start(bench: Bench, stack: Stack) -> Profile:
+@contextlib.asynccontextmanager
+async def around(bench: Bench, stack: Stack, tasks: int,
+                 label: str) -> AsyncIterator[dict[str, Any]]:
+    """Profile the enclosed block when ``--profile`` is on; the yielded dict gets the summary."""
+    summary: dict[str, Any] = {}
+    if not bench.options.profile:
+        yield summary
+        return
+    await reset_statements(bench)
+    profile = start(bench, stack, label)
+    try:
+        yield summary
+    finally:
+        summary.update(await stop(bench, stack, profile, tasks, label))
+        bench.status.done(f"profile: {summary['markdown']}")
+
+
+def start(bench: Bench, stack: Stack, label: str) -> Profile:
     profile = Profile()
     spy = peers_venv.ensure().parent / "py-spy"
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     targets = [("server", stack.server.process.pid), ("worker", stack.workers[0].pid)]
     for name, pid in targets:
-        out = RESULTS_DIR / f"{bench.report.started_at}-{name}.pyspy.txt"
+        out = RESULTS_DIR / f"{bench.report.started_at}-{label}-{name}.pyspy.txt"
         popen = subprocess.Popen(
             [str(spy), "record", "--pid", str(pid), "--rate", str(RATE), "--format", "raw",
              "--nonblocking", "--output", str(out)],
@@ -60,8 +79,9 @@ async def reset_statements(bench: Bench) -> None:
             await conn.close()
 
 
-async def stop(bench: Bench, stack: Stack, profile: Profile, tasks: int) -> dict[str, Any]:
-    summary: dict[str, Any] = {"tasks": tasks}
+async def stop(bench: Bench, stack: Stack, profile: Profile, tasks: int,
+               label: str) -> dict[str, Any]:
+    summary: dict[str, Any] = {"tasks": tasks, "label": label}
     for name, popen, out in profile.spies:
         popen.send_signal(signal.SIGINT)
         try:
@@ -76,7 +96,7 @@ async def stop(bench: Bench, stack: Stack, profile: Profile, tasks: int) -> dict
             summary[f"python_{name}"] = {"error": err.decode(errors="replace")[-500:]}
     summary["statements"], summary["statements_total"] = await statements(
         bench, stack.server.database)
-    path = RESULTS_DIR / f"{bench.report.started_at}-profile.md"
+    path = RESULTS_DIR / f"{bench.report.started_at}-{label}-profile.md"
     path.write_text(markdown(summary))
     summary["markdown"] = str(path)
     return summary
@@ -163,7 +183,7 @@ def frames(raw: str, limit: int = 20) -> dict[str, Any]:
 def markdown(summary: dict[str, Any]) -> str:
     tasks = summary["tasks"]
     totals = summary.get("statements_total") or {}
-    out = [f"# Profile of a throughput drain ({tasks:,} no-op tasks)", "",
+    out = [f"# Profile of the {summary['label']} drain ({tasks:,} no-op tasks)", "",
            "## Postgres: statements by total time", ""]
     if totals:
         out += [f"{totals['calls']:,} statements ({totals['calls'] / tasks:.2f} per task), "

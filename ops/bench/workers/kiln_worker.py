@@ -7,6 +7,8 @@ Workflows (pick with --workflows):
   probe    standalone task returning {"t": <wall clock when it started>} (latency)
   diamond  a -> (b, c) -> d, no-op tasks (dag)
   fanout   one root, then --children parallel no-op tasks depending on it (fanout)
+  spawner  standalone task spawning input["children"] child runs of noop (ctx.spawn), then
+           returning without waiting for them (serve noop too)
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ async def noop(input: Any, ctx: Context) -> None:
 @kiln.task(name="probe")
 async def probe(input: Any, ctx: Context) -> dict[str, float]:
     return {"t": time.time()}
+
+
+@kiln.task(name="spawner")
+async def spawner(input: Any, ctx: Context) -> dict[str, int]:
+    refs = await ctx.aio_spawn_many(noop, [{}] * int(input.get("children", 1000)))
+    return {"spawned": len(refs)}
 
 
 def diamond() -> Workflow:
@@ -60,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     chosen: list[Workflow | Standalone[Any, Any]] = []
     for name in args.workflows.split(","):
-        chosen.append({"noop": noop, "probe": probe}.get(name) or (
+        chosen.append({"noop": noop, "probe": probe, "spawner": spawner}.get(name) or (
             diamond() if name == "diamond" else fanout(args.children)))
     kiln.worker(args.name, workflows=chosen, slots=args.slots, drain_timeout=2).start()
 

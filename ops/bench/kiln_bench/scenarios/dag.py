@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from kiln_bench import drain, live
+from kiln_bench import drain, live, profiling
 from kiln_bench.bench import Bench, Stack
 from kiln_bench.report import Row, ms
 
@@ -41,16 +41,18 @@ async def run(bench: Bench) -> None:
     opts = bench.options
     async with bench.stack(NAME, workflows="diamond") as stack:
         sequential = await _sequential(stack, opts.dag_sequential)
-        bulk = await drain.drain(stack, "diamond", opts.dag_runs, callers=opts.callers,
-                                 label=NAME)
+        async with profiling.around(bench, stack, opts.dag_runs * 4, NAME) as profile:
+            bulk = await drain.drain(stack, "diamond", opts.dag_runs, callers=opts.callers,
+                                     label=NAME)
         rows = await stack.conn.fetch(
             "select extract(epoch from finished_at - created_at)::float8 as e2e"
             " from workflow_runs where workflow_name = 'diamond' order by id"
             " offset $1", opts.dag_sequential)
     bulk_e2e = ms([r["e2e"] for r in rows])
     alone_db, alone_client = ms(sequential["db"]), ms(sequential["client"])
-    data = {**bulk, "bulk_e2e_ms": bulk_e2e, "sequential_runs": opts.dag_sequential,
-            "sequential_db_e2e_ms": alone_db, "sequential_client_e2e_ms": alone_client}
+    data = {**bulk, "profile": profile, "bulk_e2e_ms": bulk_e2e,
+            "sequential_runs": opts.dag_sequential, "sequential_db_e2e_ms": alone_db,
+            "sequential_client_e2e_ms": alone_client}
     bench.status.done(f"{bulk['per_s']:,.0f} runs/s; alone p50 {alone_db['p50']} ms")
     bench.record(NAME, "kiln", data, [
         Row(NAME, "kiln", f"{opts.dag_runs:,} diamond runs in bulk", bulk["per_s"], "runs/s",

@@ -11,22 +11,14 @@ NAME = "throughput"
 
 async def run(bench: Bench) -> None:
     opts = bench.options
-    async with bench.stack(NAME, workflows="noop") as stack:
-        profile = None
-        if opts.profile:
-            await profiling.reset_statements(bench)
-            profile = profiling.start(bench, stack)
-        try:
-            result = await drain.drain(stack, "noop", opts.n, callers=opts.callers, label=NAME)
-        finally:
-            summary = (await profiling.stop(bench, stack, profile, opts.n)
-                       if profile else None)
+    async with bench.stack(NAME, workflows="noop") as stack, \
+            profiling.around(bench, stack, opts.n, NAME) as profile:
+        result = await drain.drain(stack, "noop", opts.n, callers=opts.callers, label=NAME)
     bench.measured["throughput"] = result["per_s"]
     bench.status.done(f"{result['per_s']:,.0f} tasks/s")
     data = {**result, "slots": opts.slots, "callers": opts.callers}
-    if summary:
-        data["profile"] = summary
-        bench.status.done(f"profile: {summary['markdown']}")
+    if profile:
+        data["profile"] = profile
     bench.record(NAME, "kiln", data, [
         Row(NAME, "kiln", f"{opts.n:,} no-op tasks, 1 worker", result["per_s"], "tasks/s",
             f"{result['seconds']}s; trigger {result['trigger_seconds']}s; "
