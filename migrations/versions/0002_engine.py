@@ -96,6 +96,7 @@ def upgrade() -> None:
       backoff_factor real NOT NULL DEFAULT 2 CHECK (backoff_factor >= 1),
       backoff_max real NOT NULL DEFAULT 3600 CHECK (backoff_max > 0),
       rescues integer NOT NULL DEFAULT 0 CHECK (rescues >= 0),
+      releases integer NOT NULL DEFAULT 0 CHECK (releases >= 0),
       is_leaf boolean NOT NULL DEFAULT false,
       kind text NOT NULL DEFAULT 'task' CHECK (kind IN ('task', 'on_failure')),
       schedule_timeout real CHECK (schedule_timeout > 0),

@@ -72,7 +72,7 @@ async def complete(
         [r.retryable for r in results], worker_id,
     )
     by_id = {r.task_run_id: r for r in results}
-    attempts = [row for row in rows if row["outcome"] != "released"]
+    attempts = list(rows)  # released attempts are history too
     if attempts:
         await record_attempts(conn, [
             (row["tenant_id"], row["id"], row["attempt"], row["run_id"], row["worker_id"],

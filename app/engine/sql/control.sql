@@ -43,7 +43,7 @@ SELECT task_name, status, attempt FROM task_runs WHERE tenant_id = $1 AND run_id
 -- Replay: put tasks back to pending/queued as fresh attempts with a fresh retry budget.
 UPDATE task_runs t SET
   status = x.status, pending_parents = x.pending_parents,
-  max_attempts = t.attempt + x.max_attempts, rescues = 0,
+  max_attempts = t.attempt + x.max_attempts, rescues = 0, releases = 0,
   output = NULL, error = NULL, finished_at = NULL, retry_at = NULL, wait_reason = NULL,
   lease_expires_at = NULL, deadline_at = NULL,
   queued_at = CASE WHEN x.status = 'queued' THEN now() END,

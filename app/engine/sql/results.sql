@@ -4,24 +4,24 @@ UPDATE task_runs t SET
   status = CASE
     WHEN r.outcome = 'succeeded' THEN 'succeeded'
     WHEN r.outcome = 'released' THEN 'queued'
-    WHEN r.retryable AND t.attempt - t.rescues < t.max_attempts THEN 'pending'
+    WHEN r.retryable AND t.attempt - t.rescues - t.releases < t.max_attempts THEN 'pending'
     ELSE 'failed' END,
   output = CASE WHEN r.outcome = 'succeeded' THEN r.output::jsonb END,
   error = r.error,
-  attempt = CASE WHEN r.outcome = 'released' THEN t.attempt - 1 ELSE t.attempt END,
+  releases = CASE WHEN r.outcome = 'released' THEN t.releases + 1 ELSE t.releases END,
   retry_at = CASE WHEN r.outcome = 'failed' AND r.retryable
-                   AND t.attempt - t.rescues < t.max_attempts
+                   AND t.attempt - t.rescues - t.releases < t.max_attempts
     THEN now() + make_interval(secs => least(t.backoff_max, power(t.backoff_factor, t.attempt - 1))
                                        * (0.8 + random() * 0.2)) END,
   finished_at = CASE WHEN r.outcome = 'succeeded'
                        OR (r.outcome = 'failed'
-                           AND NOT (r.retryable AND t.attempt - t.rescues < t.max_attempts))
+                           AND NOT (r.retryable AND t.attempt - t.rescues - t.releases < t.max_attempts))
                      THEN now() END,
   queued_at = CASE WHEN r.outcome = 'released' THEN now() ELSE t.queued_at END,
   schedule_deadline_at = CASE WHEN r.outcome = 'released'
     THEN now() + make_interval(secs => t.schedule_timeout) END,
   wait_reason = CASE WHEN r.outcome = 'failed' AND r.retryable
-                       AND t.attempt - t.rescues < t.max_attempts THEN 'retry' END,
+                       AND t.attempt - t.rescues - t.releases < t.max_attempts THEN 'retry' END,
   lease_expires_at = NULL, deadline_at = NULL
 FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::bool[])
     AS r(id, lease_id, outcome, output, error, retryable),

@@ -31,13 +31,13 @@ WITH expired AS (
   FOR UPDATE SKIP LOCKED
 )
 UPDATE task_runs t SET
-  status = CASE WHEN t.attempt - t.rescues < t.max_attempts THEN 'pending' ELSE 'failed' END,
+  status = CASE WHEN t.attempt - t.rescues - t.releases < t.max_attempts THEN 'pending' ELSE 'failed' END,
   error = format('execution timeout: task ran longer than %ss', t.execution_timeout),
-  retry_at = CASE WHEN t.attempt - t.rescues < t.max_attempts
+  retry_at = CASE WHEN t.attempt - t.rescues - t.releases < t.max_attempts
     THEN now() + make_interval(secs => least(t.backoff_max, power(t.backoff_factor, t.attempt - 1))
                                        * (0.8 + random() * 0.2)) END,
-  wait_reason = CASE WHEN t.attempt - t.rescues < t.max_attempts THEN 'retry' END,
-  finished_at = CASE WHEN t.attempt - t.rescues < t.max_attempts THEN NULL ELSE now() END,
+  wait_reason = CASE WHEN t.attempt - t.rescues - t.releases < t.max_attempts THEN 'retry' END,
+  finished_at = CASE WHEN t.attempt - t.rescues - t.releases < t.max_attempts THEN NULL ELSE now() END,
   lease_expires_at = NULL, deadline_at = NULL
 FROM expired e
 WHERE t.tenant_id = e.tenant_id AND t.id = e.id

@@ -23,24 +23,58 @@ RETURNING id;
 -- Insert the task rows of new runs: roots queued, the others pending (on parents, or on failure).
 INSERT INTO task_runs (tenant_id, id, run_id, task_name, action, status, max_attempts,
   pending_parents, priority, execution_timeout, backoff_factor, backoff_max, is_leaf, kind,
-  schedule_timeout, queued_at, schedule_deadline_at)
+  schedule_timeout, queued_at, schedule_deadline_at, flow)
 SELECT $1, t.id, t.run_id, t.name, t.action,
   CASE WHEN t.parents = 0 AND t.kind = 'task' THEN 'queued' ELSE 'pending' END,
   t.max_attempts, t.parents, t.priority, t.timeout, t.backoff_factor, t.backoff_max, t.is_leaf,
   t.kind, t.schedule_timeout,
   CASE WHEN t.parents = 0 AND t.kind = 'task' THEN now() END,
   CASE WHEN t.parents = 0 AND t.kind = 'task'
-    THEN now() + make_interval(secs => t.schedule_timeout) END
+    THEN now() + make_interval(secs => t.schedule_timeout) END,
+  t.flow::jsonb
 FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::int[], $8::smallint[],
-            $9::real[], $10::real[], $11::real[], $12::bool[], $13::text[], $14::real[])
+            $9::real[], $10::real[], $11::real[], $12::bool[], $13::text[], $14::real[],
+            $15::text[])
   AS t(id, run_id, name, action, max_attempts, parents, priority, timeout, backoff_factor,
-       backoff_max, is_leaf, kind, schedule_timeout);
+       backoff_max, is_leaf, kind, schedule_timeout, flow);
 
 -- name: enqueue
--- Make tasks claimable: one narrow queue row each (tenant per row: engine loops span tenants).
-INSERT INTO queue_items (tenant_id, action, priority, task_run_id)
-SELECT q.tenant_id, q.action, q.priority, q.id
-FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::smallint[]) AS q(tenant_id, id, action, priority);
+-- Make tasks claimable (tenant per row: engine loops span tenants): a plain task gets a narrow
+-- queue_items row, a flow-controlled one (its task row carries flow data) a flow_queue row.
+-- rank = now + 300 s per priority level below 3: the aging rule of docs/flow-control.md.
+WITH items AS (
+  SELECT q.tenant_id, q.id, q.action, q.priority, t.run_id, t.flow
+  FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::smallint[]) AS q(tenant_id, id, action, priority)
+  JOIN task_runs t ON t.tenant_id = q.tenant_id AND t.id = q.id
+), flow AS (
+  -- A run already holding its slot re-queues tasks out of its run-level round-robin group, so
+  -- they never wait behind runs that are still waiting for that slot (app/engine/flow/keys.py).
+  INSERT INTO flow_queue (tenant_id, action, group_key, rank, task_run_id, run_id, flow)
+  SELECT i.tenant_id, i.action,
+    CASE WHEN i.flow ? 'gr' AND (SELECT r.status FROM workflow_runs r
+                                 WHERE r.tenant_id = i.tenant_id AND r.id = i.run_id) = 'queued'
+      THEN i.flow->>'gr' ELSE coalesce(i.flow->>'gt', '') END,
+    now() + make_interval(secs => (3 - i.priority) * 300), i.id, i.run_id, i.flow
+  FROM items i WHERE i.flow IS NOT NULL
+)
+INSERT INTO queue_items (tenant_id, action, priority, task_run_id, rank)
+SELECT i.tenant_id, i.action, i.priority, i.id,
+  now() + make_interval(secs => (3 - i.priority) * 300)
+FROM items i WHERE i.flow IS NULL;
+
+-- name: enqueue_roots
+-- Queue the plain root tasks of new runs (no join: the trigger knows they carry no flow data).
+INSERT INTO queue_items (tenant_id, action, priority, task_run_id, rank)
+SELECT $1, q.action, q.priority, q.id, now() + make_interval(secs => (3 - q.priority) * 300)
+FROM unnest($2::uuid[], $3::text[], $4::smallint[]) AS q(id, action, priority);
+
+-- name: enqueue_flow_roots
+-- Queue the flow-controlled root tasks of new runs in their round-robin group.
+INSERT INTO flow_queue (tenant_id, action, group_key, rank, task_run_id, run_id, flow)
+SELECT $1, q.action, q.group_key, now() + make_interval(secs => (3 - q.priority) * 300),
+  q.id, q.run_id, q.flow::jsonb
+FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::smallint[], $6::text[], $7::text[])
+  AS q(id, run_id, action, priority, group_key, flow);
 
 -- name: existing_runs_by_key
 -- Runs already holding some idempotency keys (an idempotent repeat, or a conflicting body).
