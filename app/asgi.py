@@ -16,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from app import __version__, loops, spa
 from app.core import deps
 from app.core.errors import EXCEPTION_HANDLERS
+from app.core.leader import LeaderElection
 from app.db import urls
 from app.db.database import Database
 from app.domain import routes
@@ -48,6 +49,7 @@ def create_app(settings: Settings) -> Litestar:
         max_poll_wait=settings.max_poll_wait, max_rescues=settings.max_rescues,
         worker_lost_after=max(settings.lease_seconds, settings.max_poll_wait) * 2,
     ), events=outbox_events.wanted(plugins))
+    leader = LeaderElection(urls.asyncpg_dsn(login_url), [])
     metrics = Metrics()
     metrics.registry.register(DatabaseCollector(db, metrics))
     engine.metrics = metrics
@@ -57,13 +59,17 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.connect()
         await engine.start()
-        running = loops.build(app.state) if settings.run_loops else []
-        for loop in running:
+        running = loops.build(app.state) if settings.run_loops else loops.LoopSet([], [])
+        for loop in running.everywhere:
             loop.start()
+        leader.loops = running.singleton
+        if settings.run_loops:
+            leader.start()
         try:
             yield
         finally:
-            for loop in running:
+            await leader.stop()
+            for loop in running.everywhere:
                 await loop.stop()
             await engine.stop()
             await db.close()
@@ -72,6 +78,7 @@ def create_app(settings: Settings) -> Litestar:
         "settings": settings,
         "db": db,
         "engine": engine,
+        "leader": leader,
         "metrics": metrics,
         "plugins": plugins,
         "signer": signer,

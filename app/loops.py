@@ -1,10 +1,18 @@
-"""The background loops a server process runs (lease reaper, timers, outbox relay, …).
+"""The background loops a server process runs.
 
-Each is safe to run in every replica (they claim work with ``FOR UPDATE SKIP LOCKED``) unless it
-says otherwise. ``create_app`` starts them after the pools connect and stops them first on exit.
+Two kinds (docs/operations.md, "Replicas"):
+
+* ``everywhere`` — safe and useful in every replica: they claim work with ``FOR UPDATE SKIP
+  LOCKED`` and spread the load (the sweeper, the alert sender);
+* ``singleton`` — run by the elected leader only (a Postgres advisory lock, see
+  :mod:`app.core.leader`): the outbox relay (keeps lifecycle events in order), crons and
+  schedules, retention and the webhook-delivery janitor. They are also SKIP LOCKED-safe, so a
+  brief overlap during fail-over does no harm.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from litestar.datastructures import State
 
@@ -13,11 +21,20 @@ from app.domain.alerts import loops as alert_loops
 from app.domain.schedules.firing import CronTicker, ScheduleFirer
 from app.domain.webhooks.retention import DeliveryJanitor
 from app.engine.loops import Sweeper
+from app.engine.retention import Retention
 
 
-def build(state: State) -> list[Loop]:
+@dataclass(frozen=True, slots=True)
+class LoopSet:
+    everywhere: list[Loop]
+    singleton: list[Loop]
+
+
+def build(state: State) -> LoopSet:
     """Instantiate every loop for this process, sharing ``state`` (db, settings, plugins)."""
-    return [
-        Sweeper(state.engine), *alert_loops.build(state),
-        CronTicker(state.engine), ScheduleFirer(state.engine), DeliveryJanitor(state.db),
-    ]
+    relay, sender = alert_loops.build(state)
+    return LoopSet(
+        everywhere=[Sweeper(state.engine), sender],
+        singleton=[relay, CronTicker(state.engine), ScheduleFirer(state.engine),
+                   DeliveryJanitor(state.db), Retention(state.db)],
+    )

@@ -46,6 +46,7 @@ class Loop:
         self._wake.set()
 
     def start(self) -> None:
+        self._stopping = False
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"kiln-loop-{self.name}")
 

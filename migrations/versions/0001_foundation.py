@@ -58,6 +58,8 @@ def upgrade() -> None:
     CREATE TABLE tenants (
       id uuid PRIMARY KEY,
       name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+      run_retention_days integer NOT NULL DEFAULT 30
+        CHECK (run_retention_days BETWEEN 1 AND 3650),
       created_at timestamptz NOT NULL DEFAULT now()
     );
     CREATE TABLE users (

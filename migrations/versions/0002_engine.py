@@ -77,6 +77,9 @@ def upgrade() -> None:
       child_key) WHERE child_key IS NOT NULL;
     CREATE INDEX workflow_runs_by_status ON workflow_runs (tenant_id, status, id DESC);
     CREATE INDEX workflow_runs_by_workflow ON workflow_runs (tenant_id, workflow_name, id DESC);
+    -- retention sweeps finished runs across tenants, oldest first
+    CREATE INDEX workflow_runs_finished ON workflow_runs (finished_at)
+      WHERE finished_at IS NOT NULL;
     CREATE INDEX workflow_runs_by_parent ON workflow_runs (tenant_id, parent_run_id)
       WHERE parent_run_id IS NOT NULL;
 

@@ -15,6 +15,8 @@ class Health(msgspec.Struct):
     status: str
     version: str
     database: str
+    leader: bool
+    """Whether this replica runs the singleton loops (crons, outbox relay, retention)."""
 
 
 class SystemController(Controller):
@@ -26,4 +28,5 @@ class SystemController(Controller):
         db = request.app.state.db
         async with db.engine.connect() as connection:
             await connection.execute(text("select 1"))
-        return Health(status="ok", version=__version__, database="ok")
+        return Health(status="ok", version=__version__, database="ok",
+                      leader=request.app.state.leader.is_leader)
