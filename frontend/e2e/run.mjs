@@ -172,6 +172,7 @@ try {
   })
 
   await step('trigger a run from the UI and watch the DAG turn green', async () => {
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor() // the SSE stream is up
     await page.getByRole('link', { name: 'Runs', exact: true }).click()
     await page.waitForURL(/\/runs$/)
     await page.getByTestId('run-row').first().waitFor()
@@ -200,6 +201,24 @@ try {
     await page.getByRole('tab', { name: 'Timeline' }).click()
     await page.getByRole('figure', { name: 'Timeline of task attempts' }).waitFor()
     await shot('run-timeline')
+  })
+
+  await step('replay from a task re-runs it and the tasks after it', async () => {
+    await page.getByRole('tab', { name: 'Graph' }).click()
+    await page.getByRole('table', { name: 'Tasks' }).getByRole('button', { name: 'shout' }).click()
+    await page.getByRole('heading', { name: 'shout', exact: true }).waitFor()
+    await page.getByRole('button', { name: 'Replay from here' }).click()
+    await page.getByText('Replaying from shout', { exact: true }).waitFor()
+    // The live stream brings the second attempt in; greet keeps its single attempt.
+    const attempts = page.getByRole('table', { name: 'Tasks' }).getByRole('row')
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('table[aria-label="Tasks"] tbody tr')]
+      const cells = rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent?.trim()))
+      const shout = cells.find((c) => c[0] === 'shout')
+      const greet = cells.find((c) => c[0] === 'greet')
+      return shout?.[1] === 'succeeded' && shout?.[2] === '2' && greet?.[2] === '1'
+    }, undefined, { timeout: 15_000 })
+    expect((await attempts.count()) === 3, 'header + two task rows')
   })
 
   await step('runs filters live in the URL', async () => {

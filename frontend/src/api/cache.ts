@@ -1,19 +1,15 @@
 /**
- * Writes into the TanStack Query cache from outside a query function.
- *
- * Today mutations call these with what the server answered (a triggered run appears at once).
- * They are also the seam for live updates: a future SSE subscriber (one `EventSource` opened by
- * the app shell) will parse each event and call the same functions — a run changed →
- * `upsertRun`; anything it cannot patch precisely → `queryClient.invalidateQueries` on a key
- * from `keys.ts`. The polling intervals in `runs.ts` go away then.
+ * Writes into the TanStack Query cache from outside a query function: mutations apply what the
+ * server answered (`upsertRun`), and the live change stream (`live.ts`) applies what changed
+ * elsewhere (`applyChange`).
  */
 import type { QueryClient } from '@tanstack/react-query'
 import { keys } from '@/api/keys'
-import type { components } from '@/api/schema'
+import type { components, operations } from '@/api/schema'
 
 type Run = components['schemas']['Run']
 type RunSummary = components['schemas']['RunSummary']
-type RunsPage = components['schemas']['Page_app.domain.runs.schemas.RunSummary_']
+type RunsPage = operations['listRuns']['responses'][200]['content']['application/json']
 
 export function toSummary(run: Run): RunSummary {
   const { tasks: _tasks, input: _input, output: _output, version: _version, ...summary } = run
@@ -35,4 +31,28 @@ export function upsertRun(queryClient: QueryClient, run: Run): void {
     return { ...page, items: page.items.map((item) => (item.id === run.id ? { ...item, ...summary } : item)) }
   })
   if (!found) void queryClient.invalidateQueries({ queryKey: keys.runs.lists() })
+}
+
+/** One `runs` event of `GET /api/v1/stream`: which runs changed (`null`: too many to list). */
+export interface RunsChange {
+  runs: string[] | null
+  logs: boolean
+}
+
+/**
+ * Apply a change from the stream. Events name runs, not their new state, so the affected
+ * entries are invalidated: the ones on screen refetch at once, the others when next shown.
+ * List refetches are coalesced by the caller (`refreshLists`), since one busy second can carry
+ * hundreds of events.
+ */
+export function applyChange(queryClient: QueryClient, change: RunsChange, refreshLists: () => void): void {
+  if (change.runs === null) {
+    void queryClient.invalidateQueries({ queryKey: keys.runs.all })
+    return
+  }
+  for (const id of change.runs) {
+    void queryClient.invalidateQueries({ queryKey: keys.runs.detail(id) })
+    if (change.logs) void queryClient.invalidateQueries({ queryKey: keys.runs.runLogs(id) })
+  }
+  if (change.runs.length) refreshLists()
 }

@@ -17,7 +17,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 function resolveBaseUrl(): string {
   const configured = import.meta.env.VITE_KILN_API_URL as string | undefined
-  const base = configured?.trim() || window.location.origin
+  // `globalThis.location` is absent outside a browser (unit tests of modules importing this).
+  const base = configured?.trim() || globalThis.location?.origin || 'http://localhost'
   return base.replace(/\/+$/, '')
 }
 

@@ -1,10 +1,9 @@
 /**
  * Every TanStack Query key in one place.
  *
- * This is the seam for live updates: a server-sent event names what changed (a run, a task, a
- * worker), and the subscriber patches the entries under these keys with `queryClient.setQueryData`
- * (see `cache.ts`) or invalidates them — pages never hold server state of their own, so whatever
- * patches the cache re-renders them.
+ * Live updates work through these keys: the change stream (`live.ts`) names the runs that
+ * changed and `cache.ts` invalidates or patches the entries under these keys — pages never hold
+ * server state of their own, so whatever updates the cache re-renders them.
  */
 export const keys = {
   me: ['me'] as const,
@@ -31,7 +30,8 @@ export const keys = {
     lists: () => [...keys.runs.all, 'list'] as const,
     list: (search: object) => [...keys.runs.lists(), search] as const,
     detail: (id: string) => [...keys.runs.all, 'detail', id] as const,
-    logs: (id: string, task: string) => [...keys.runs.all, 'logs', id, task] as const,
+    runLogs: (id: string) => [...keys.runs.all, 'logs', id] as const,
+    logs: (id: string, task: string) => [...keys.runs.runLogs(id), task] as const,
   },
   workers: {
     all: ['workers'] as const,

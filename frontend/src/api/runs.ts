@@ -2,14 +2,18 @@ import { keepPreviousData, queryOptions, useMutation, useQueryClient } from '@ta
 import { upsertRun } from '@/api/cache'
 import { api, unwrap } from '@/api/client'
 import { keys } from '@/api/keys'
-import type { components } from '@/api/schema'
+import { isLive } from '@/api/live'
+import type { components, operations } from '@/api/schema'
 import { filtersToApiQuery, type RunsFilters, type RunsSearch, searchToFilters } from '@/features/runs/filters'
 
 export type Run = components['schemas']['Run']
 export type RunSummary = components['schemas']['RunSummary']
 export type TaskState = components['schemas']['TaskState']
-export type Attempt = components['schemas']['Attempt']
+// Derived, not named: the server's schema names collide across modules (alerts also have an Attempt).
+export type Attempt = TaskState['attempts'][number]
 export type LogLine = components['schemas']['LogLine']
+export type RunsPage = operations['listRuns']['responses'][200]['content']['application/json']
+export type Affected = components['schemas']['Affected']
 
 export const RUNS_PAGE_SIZE = 50
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled'])
@@ -19,8 +23,8 @@ export function isFinished(status: string): boolean {
 }
 
 /**
- * One page of runs. Until live updates arrive over SSE, the first page refreshes every few
- * seconds while the tab is visible; later pages stay put (their cursor is a fixed position).
+ * One page of runs. The change stream (live.ts) keeps it fresh; without it, the first page is
+ * polled every few seconds (later pages stay put: their cursor is a fixed position).
  */
 export function runsQuery(search: RunsSearch) {
   const filters: RunsFilters = searchToFilters(search as Record<string, unknown>)
@@ -29,16 +33,16 @@ export function runsQuery(search: RunsSearch) {
     queryFn: ({ signal }) =>
       unwrap(api.GET('/api/v1/runs', { params: { query: filtersToApiQuery(filters, RUNS_PAGE_SIZE) }, signal })),
     placeholderData: keepPreviousData,
-    refetchInterval: filters.cursor ? false : 5_000,
+    refetchInterval: () => (filters.cursor || isLive() ? false : 5_000),
   })
 }
 
-/** A run with its tasks; polled every 2 s until it finishes (SSE will replace the polling). */
+/** A run with its tasks: live through the change stream, else polled every 2 s until it finishes. */
 export function runQuery(id: string) {
   return queryOptions({
     queryKey: keys.runs.detail(id),
     queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs/{run_id}', { params: { path: { run_id: id } }, signal })),
-    refetchInterval: (query) => (query.state.data && isFinished(query.state.data.status) ? false : 2_000),
+    refetchInterval: (query) => (isLive() || (query.state.data && isFinished(query.state.data.status)) ? false : 2_000),
   })
 }
 
@@ -52,7 +56,7 @@ export function taskLogsQuery(runId: string, task: string, live: boolean) {
           signal,
         }),
       ),
-    refetchInterval: live ? 2_000 : false,
+    refetchInterval: () => (live && !isLive() ? 2_000 : false),
   })
 }
 
@@ -86,6 +90,43 @@ export function latestRunsQuery(limit: number) {
   return queryOptions({
     queryKey: [...keys.runs.lists(), { latest: limit }],
     queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs', { params: { query: { limit } }, signal })),
-    refetchInterval: 10_000,
+    refetchInterval: () => (isLive() ? false : 10_000),
+  })
+}
+
+export function useCancelRun() {
+  const queryClient = useQueryClient()
+  return useMutation({
+    mutationFn: (id: string) => unwrap(api.POST('/api/v1/runs/{run_id}/cancel', { params: { path: { run_id: id } } })),
+    onSuccess: (run) => upsertRun(queryClient, run),
+  })
+}
+
+/** Re-run a finished run: whole, or from one task on (that task and its descendants). */
+export function useReplayRun() {
+  const queryClient = useQueryClient()
+  return useMutation({
+    mutationFn: ({ id, fromTask }: { id: string; fromTask?: string }) =>
+      unwrap(
+        api.POST('/api/v1/runs/{run_id}/replay', {
+          params: { path: { run_id: id } },
+          body: fromTask ? { from_task: fromTask } : null,
+        }),
+      ),
+    onSuccess: (run) => upsertRun(queryClient, run),
+  })
+}
+
+/** Bulk actions on selected runs; the answer says which runs it applied to and which it skipped. */
+export function useBulkRunAction(action: 'cancel' | 'replay') {
+  const queryClient = useQueryClient()
+  return useMutation({
+    mutationFn: (ids: string[]) =>
+      unwrap(
+        action === 'cancel'
+          ? api.POST('/api/v1/runs/cancel', { body: { ids } })
+          : api.POST('/api/v1/runs/replay', { body: { ids } }),
+      ),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.runs.all }),
   })
 }

@@ -2,6 +2,94 @@
 // Regenerate after server API changes: `npm run gen:api -- --from-server`.
 
 export interface paths {
+    "/api/v1/alerts/channel-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert channel types from the loaded plugins, with their config JSON Schema */
+        get: operations["listAlertChannelTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert channels, no secrets */
+        get: operations["listAlertChannels"];
+        put?: never;
+        /** Create an alert channel (generated secrets are in this response only) */
+        post: operations["createAlertChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/channels/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One alert channel, no secrets */
+        get: operations["getAlertChannel"];
+        put?: never;
+        post?: never;
+        /** Delete an alert channel and its deliveries */
+        delete: operations["deleteAlertChannel"];
+        options?: never;
+        head?: never;
+        /** Change an alert channel; secrets left out of config keep their value */
+        patch: operations["updateAlertChannel"];
+        trace?: never;
+    };
+    "/api/v1/alerts/channels/{channel_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a sample alert now and report the attempt */
+        post: operations["testAlertChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert deliveries, newest first, each with its attempts */
+        get: operations["listAlertDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-keys": {
         parameters: {
             query?: never;
@@ -116,6 +204,95 @@ export interface paths {
         put?: never;
         /** Open a session in another tenant you belong to */
         post: operations["switchTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Crons (API-made and from on_crons) with their next fire times */
+        get: operations["listCrons"];
+        put?: never;
+        /** Run a workflow on a cron schedule (5 fields, IANA time zone) */
+        post: operations["createCron"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crons/{cron_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One cron */
+        get: operations["getCron"];
+        put?: never;
+        post?: never;
+        /** Delete a cron made through the API */
+        delete: operations["deleteCron"];
+        options?: never;
+        head?: never;
+        /** Change a cron (on_crons ones: only enabled) */
+        patch: operations["updateCron"];
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Events, newest first, each with the runs it started */
+        get: operations["listEvents"];
+        put?: never;
+        /** Store an event and start every workflow subscribed to its key */
+        post: operations["pushEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event with the runs it started */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Push up to 1000 events in one transaction */
+        post: operations["pushEvents"];
         delete?: never;
         options?: never;
         head?: never;
@@ -243,6 +420,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plugins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Loaded plugins and the hooks they implement */
+        get: operations["listPlugins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs": {
         parameters: {
             query?: never;
@@ -277,6 +471,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{run_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a run and its child runs (running tasks are told to stop) */
+        post: operations["cancelRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{run_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-run a finished run, whole or from one task on */
+        post: operations["replayRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{run_id}/tasks/{task}/logs": {
         parameters: {
             query?: never;
@@ -286,6 +514,182 @@ export interface paths {
         };
         /** Log lines of one task of a run, oldest first */
         get: operations["listTaskLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel runs by ids or by filter */
+        post: operations["cancelRuns"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay finished runs by ids or filter */
+        post: operations["replayRuns"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One-off schedules */
+        get: operations["listSchedules"];
+        put?: never;
+        /** Run a workflow once at a given time */
+        post: operations["createSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{schedule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One schedule (with its run once fired) */
+        get: operations["getSchedule"];
+        put?: never;
+        post?: never;
+        /** Delete a schedule (a pending one then never fires) */
+        delete: operations["deleteSchedule"];
+        options?: never;
+        head?: never;
+        /** Reschedule (or change the input of) a pending schedule */
+        patch: operations["updateSchedule"];
+        trace?: never;
+    };
+    "/api/v1/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live changes of runs, tasks and logs (Server-Sent Events) */
+        get: operations["streamChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhooks with their counters, no secrets */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Create an inbound webhook (its secret is in this response only) */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook, no secret */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook and its deliveries log (its events stay) */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /** Change a webhook: name, event key or expression, config, enabled */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent accepted deliveries, newest first, with the event each created */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the secret (shown once); the old one may stay valid a while */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/verifiers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Verifiers from the loaded plugins, with their config JSON Schema */
+        get: operations["listWebhookVerifiers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -380,6 +784,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workers/{worker_id}/refresh-timeout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extend a running task's execution timeout (ctx.refresh_timeout) */
+        post: operations["refreshTimeout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workers/{worker_id}/results": {
         parameters: {
             query?: never;
@@ -391,6 +812,23 @@ export interface paths {
         put?: never;
         /** Report task results (fenced on each lease) */
         post: operations["postResults"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers/{worker_id}/spawn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start child runs of a running task (deduplicated by key) */
+        post: operations["spawnChildren"];
         delete?: never;
         options?: never;
         head?: never;
@@ -466,10 +904,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/hooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Receive a delivery: verified on the raw body, then stored as an event */
+        post: operations["receiveWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Accepted */
+        Accepted: {
+            /** Format: uuid */
+            event_id: string;
+        };
+        /** Affected */
+        Affected: {
+            ids: string[];
+            skipped?: string[];
+        };
+        /** Attempt */
+        alerts_schemas_Attempt: {
+            attempt: number;
+            detail: string | null;
+            /** Format: date-time */
+            finished_at: string;
+            /** Format: date-time */
+            started_at: string;
+            status_code: number | null;
+            succeeded: boolean;
+        };
+        /** Delivery */
+        alerts_schemas_Delivery: {
+            attempts: components["schemas"]["alerts_schemas_Attempt"][];
+            /** Format: uuid */
+            channel_id: string;
+            /** Format: date-time */
+            created_at: string;
+            event: string;
+            event_count: number;
+            finished_at: string | null;
+            /** Format: uuid */
+            id: string;
+            last_error: string | null;
+            next_attempt_at: string | null;
+            payload: {
+                [key: string]: unknown;
+            };
+            status: string;
+            webhook_id: string;
+        };
         /** ApiKey */
         ApiKey: {
             /** Format: date-time */
@@ -509,6 +1005,9 @@ export interface components {
         Assignment: {
             action: string;
             attempt: number;
+            errors?: {
+                [key: string]: string;
+            };
             execution_timeout: number;
             input: unknown;
             /** Format: uuid */
@@ -526,18 +1025,6 @@ export interface components {
             task_run_id: string;
             workflow: string;
         };
-        /** Attempt */
-        Attempt: {
-            attempt: number;
-            error: string | null;
-            /** Format: date-time */
-            finished_at: string;
-            /** Format: date-time */
-            started_at: string;
-            status: string;
-            traceback: string | null;
-            worker_id: string | null;
-        };
         /** AuditEntry */
         AuditEntry: {
             action: string;
@@ -553,6 +1040,19 @@ export interface components {
             ip: string | null;
             target_id: string | null;
             target_type: string | null;
+        };
+        /** BulkEventCreate */
+        BulkEventCreate: {
+            events: components["schemas"]["EventCreate"][];
+        };
+        /** BulkEventsCreated */
+        BulkEventsCreated: {
+            events: components["schemas"]["EventCreated"][];
+        };
+        /** BulkReplay */
+        BulkReplay: {
+            filter?: components["schemas"]["RunFilter"] | null;
+            ids?: string[] | null;
         };
         /** BulkRunCreate */
         BulkRunCreate: {
@@ -571,6 +1071,206 @@ export interface components {
         /** BulkRunsCreated */
         BulkRunsCreated: {
             ids: string[];
+        };
+        /** BulkSelection */
+        BulkSelection: {
+            filter?: components["schemas"]["RunFilter"] | null;
+            ids?: string[] | null;
+        };
+        /** Channel */
+        Channel: {
+            config: {
+                [key: string]: unknown;
+            };
+            consecutive_failures: number;
+            /** Format: date-time */
+            created_at: string;
+            disabled_reason: string | null;
+            enabled: boolean;
+            events: string[];
+            failing_since: string | null;
+            filters: components["schemas"]["ChannelFilters"];
+            /** Format: uuid */
+            id: string;
+            last_success_at: string | null;
+            name: string;
+            secrets_set: string[];
+            type: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** ChannelCreate */
+        ChannelCreate: {
+            config: {
+                [key: string]: unknown;
+            };
+            /** @default true */
+            enabled: boolean;
+            events: string[];
+            filters?: components["schemas"]["ChannelFilters"];
+            name: string;
+            type: string;
+        };
+        /** ChannelCreated */
+        ChannelCreated: {
+            config: {
+                [key: string]: unknown;
+            };
+            consecutive_failures: number;
+            /** Format: date-time */
+            created_at: string;
+            disabled_reason: string | null;
+            enabled: boolean;
+            events: string[];
+            failing_since: string | null;
+            filters: components["schemas"]["ChannelFilters"];
+            generated_secrets?: {
+                [key: string]: string;
+            };
+            /** Format: uuid */
+            id: string;
+            last_success_at: string | null;
+            name: string;
+            secrets_set: string[];
+            type: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** ChannelFilters */
+        ChannelFilters: {
+            metadata?: {
+                [key: string]: string;
+            };
+            workflows?: string[];
+        };
+        /** ChannelType */
+        ChannelType: {
+            config_schema: {
+                [key: string]: unknown;
+            };
+            description: string;
+            plugin?: string | null;
+            title: string;
+            type: string;
+        };
+        /** ChannelTypeList */
+        ChannelTypeList: {
+            items: components["schemas"]["ChannelType"][];
+        };
+        /** ChannelUpdate */
+        ChannelUpdate: {
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            enabled?: boolean | null;
+            events?: string[] | null;
+            filters?: components["schemas"]["ChannelFilters"] | null;
+            name?: string | null;
+        };
+        /** ChildRun */
+        ChildRun: {
+            input?: unknown;
+            key?: string | null;
+            metadata?: {
+                [key: string]: unknown;
+            };
+            priority?: number | null;
+        };
+        /** Cron */
+        Cron: {
+            /** Format: date-time */
+            created_at: string;
+            enabled: boolean;
+            expression: string;
+            fire_count: number;
+            /** Format: uuid */
+            id: string;
+            input: unknown;
+            last_error: string | null;
+            last_fired_at: string | null;
+            last_run_id: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            missed: "run_once" | "skip";
+            next_fire_at: string | null;
+            /** @enum {string} */
+            source: "api" | "workflow";
+            timezone: string;
+            upcoming: string[];
+            /** Format: date-time */
+            updated_at: string;
+            workflow: string;
+        };
+        /** CronCreate */
+        CronCreate: {
+            /** @default true */
+            enabled: boolean;
+            /** @description 5-field cron: minute hour day-of-month month day-of-week */
+            expression: string;
+            input?: unknown;
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @default run_once
+             * @enum {string}
+             */
+            missed: "run_once" | "skip";
+            /**
+             * @description IANA time zone, e.g. Europe/Paris
+             * @default UTC
+             */
+            timezone: string;
+            /** @description Letters, digits and _ . : - (≤ 100) */
+            workflow: string;
+        };
+        /** CronUpdate */
+        CronUpdate: {
+            enabled?: boolean;
+            /** @description 5-field cron: minute hour day-of-month month day-of-week */
+            expression?: string;
+            input?: unknown;
+            metadata?: {
+                [key: string]: unknown;
+            };
+            missed?: "run_once" | "skip";
+            /** @description IANA time zone, e.g. Europe/Paris */
+            timezone?: string;
+        };
+        /** Event */
+        Event: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            key: string;
+            metadata: {
+                [key: string]: unknown;
+            };
+            payload: unknown;
+            runs: string[];
+            /** @enum {string} */
+            source: "api" | "webhook";
+            triggered: components["schemas"]["TriggeredRun"][];
+            webhook_id: string | null;
+        };
+        /** EventCreate */
+        EventCreate: {
+            /** @description Event key, e.g. order:created (no whitespace or *) */
+            key: string;
+            metadata?: {
+                [key: string]: unknown;
+            };
+            payload?: unknown;
+        };
+        /** EventCreated */
+        EventCreated: {
+            /** Format: uuid */
+            id: string;
+            key: string;
+            runs: string[];
         };
         /** Health */
         Health: {
@@ -704,6 +1404,16 @@ export interface components {
             /** @enum {string} */
             role: "owner" | "admin" | "member" | "viewer";
         };
+        /** Page[Channel] */
+        "Page_app.domain.alerts.schemas.Channel_": {
+            items: components["schemas"]["Channel"][];
+            next_cursor?: string | null;
+        };
+        /** Page[Delivery] */
+        "Page_app.domain.alerts.schemas.Delivery_": {
+            items: components["schemas"]["alerts_schemas_Delivery"][];
+            next_cursor?: string | null;
+        };
         /** Page[ApiKey] */
         "Page_app.domain.api_keys.schemas.ApiKey_": {
             items: components["schemas"]["ApiKey"][];
@@ -712,6 +1422,11 @@ export interface components {
         /** Page[AuditEntry] */
         "Page_app.domain.audit.schemas.AuditEntry_": {
             items: components["schemas"]["AuditEntry"][];
+            next_cursor?: string | null;
+        };
+        /** Page[Event] */
+        "Page_app.domain.events.schemas.Event_": {
+            items: components["schemas"]["Event"][];
             next_cursor?: string | null;
         };
         /** Page[Invite] */
@@ -734,6 +1449,26 @@ export interface components {
             items: components["schemas"]["RunSummary"][];
             next_cursor?: string | null;
         };
+        /** Page[Cron] */
+        "Page_app.domain.schedules.schemas.Cron_": {
+            items: components["schemas"]["Cron"][];
+            next_cursor?: string | null;
+        };
+        /** Page[Schedule] */
+        "Page_app.domain.schedules.schemas.Schedule_": {
+            items: components["schemas"]["Schedule"][];
+            next_cursor?: string | null;
+        };
+        /** Page[Delivery] */
+        "Page_app.domain.webhooks.schemas.Delivery_": {
+            items: components["schemas"]["webhooks_schemas_Delivery"][];
+            next_cursor?: string | null;
+        };
+        /** Page[Webhook] */
+        "Page_app.domain.webhooks.schemas.Webhook_": {
+            items: components["schemas"]["Webhook"][];
+            next_cursor?: string | null;
+        };
         /** Page[Worker] */
         "Page_app.domain.workers.schemas.Worker_": {
             items: components["schemas"]["Worker"][];
@@ -743,6 +1478,18 @@ export interface components {
         "Page_app.domain.workflows.schemas.Workflow_": {
             items: components["schemas"]["Workflow"][];
             next_cursor?: string | null;
+        };
+        /** Plugin */
+        Plugin: {
+            distribution?: string | null;
+            hooks: string[];
+            name: string;
+            source: string;
+            version?: string | null;
+        };
+        /** PluginList */
+        PluginList: {
+            items: components["schemas"]["Plugin"][];
         };
         /** PollRequest */
         PollRequest: {
@@ -755,12 +1502,24 @@ export interface components {
         PollResponse: {
             tasks: components["schemas"]["Assignment"][];
         };
+        /** RefreshTimeout */
+        RefreshTimeout: {
+            /** Format: uuid */
+            lease_id: string;
+            seconds: number;
+            /** Format: uuid */
+            task_run_id: string;
+        };
         /** Registered */
         Registered: {
             checksum: string;
             created: boolean;
             name: string;
             version: number;
+        };
+        /** Replay */
+        Replay: {
+            from_task?: string | null;
         };
         /** ResultsRequest */
         ResultsRequest: {
@@ -801,6 +1560,28 @@ export interface components {
             /** @description 1 low, 2 normal, 3 high */
             priority?: number | null;
         };
+        /** RunFilter */
+        RunFilter: {
+            metadata?: {
+                [key: string]: string;
+            };
+            since?: string | null;
+            status?: string | null;
+            until?: string | null;
+            workflow?: string | null;
+        };
+        /** Attempt */
+        runs_schemas_Attempt: {
+            attempt: number;
+            error: string | null;
+            /** Format: date-time */
+            finished_at: string;
+            /** Format: date-time */
+            started_at: string;
+            status: string;
+            traceback: string | null;
+            worker_id: string | null;
+        };
         /** RunSummary */
         RunSummary: {
             /** Format: date-time */
@@ -818,6 +1599,59 @@ export interface components {
             status: string;
             workflow: string;
         };
+        /** Schedule */
+        Schedule: {
+            /** Format: date-time */
+            at: string;
+            /** Format: date-time */
+            created_at: string;
+            error: string | null;
+            fired_at: string | null;
+            /** Format: uuid */
+            id: string;
+            input: unknown;
+            metadata: {
+                [key: string]: unknown;
+            };
+            run_id: string | null;
+            /** @enum {string} */
+            status: "pending" | "fired" | "failed";
+            /** Format: date-time */
+            updated_at: string;
+            workflow: string;
+        };
+        /** ScheduleCreate */
+        ScheduleCreate: {
+            /** Format: date-time */
+            at: string;
+            input?: unknown;
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /** @description Letters, digits and _ . : - (≤ 100) */
+            workflow: string;
+        };
+        /** ScheduleUpdate */
+        ScheduleUpdate: {
+            at?: string;
+            input?: unknown;
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /** SecretRotate */
+        SecretRotate: {
+            /** @default 0 */
+            keep_previous_seconds: number;
+            secret?: string | null;
+        };
+        /** SecretRotated */
+        SecretRotated: {
+            /** Format: uuid */
+            id: string;
+            previous_secret_expires_at: string | null;
+            secret: string;
+        };
         /** SessionOut */
         SessionOut: {
             expires_at: string;
@@ -833,6 +1667,25 @@ export interface components {
             name?: string | null;
             password: string;
             tenant_name: string;
+        };
+        /** SpawnedRun */
+        SpawnedRun: {
+            created: boolean;
+            /** Format: uuid */
+            id: string;
+        };
+        /** SpawnRequest */
+        SpawnRequest: {
+            children: components["schemas"]["ChildRun"][];
+            /** Format: uuid */
+            lease_id: string;
+            /** Format: uuid */
+            task_run_id: string;
+            workflow: string;
+        };
+        /** SpawnResponse */
+        SpawnResponse: {
+            runs: components["schemas"]["SpawnedRun"][];
         };
         /** SwitchTenantRequest */
         SwitchTenantRequest: {
@@ -878,7 +1731,7 @@ export interface components {
         /** TaskState */
         TaskState: {
             attempt: number;
-            attempts: components["schemas"]["Attempt"][];
+            attempts: components["schemas"]["runs_schemas_Attempt"][];
             error: string | null;
             finished_at: string | null;
             /** Format: uuid */
@@ -899,6 +1752,13 @@ export interface components {
             id: string;
             name: string;
         };
+        /** TriggeredRun */
+        TriggeredRun: {
+            /** Format: uuid */
+            id: string;
+            status: string;
+            workflow: string;
+        };
         /** UserOut */
         UserOut: {
             email: string;
@@ -906,12 +1766,115 @@ export interface components {
             id: string;
             name: string | null;
         };
+        /** Verifier */
+        Verifier: {
+            config_schema: {
+                [key: string]: unknown;
+            };
+            name: string;
+            title: string;
+        };
+        /** VerifierList */
+        VerifierList: {
+            items: components["schemas"]["Verifier"][];
+        };
         /** VersionOut */
         VersionOut: {
             checksum: string;
             /** Format: date-time */
             created_at: string;
             version: number;
+        };
+        /** Webhook */
+        Webhook: {
+            config: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+            enabled: boolean;
+            event_key: string;
+            failed_verifications: number;
+            has_secret: boolean;
+            /** Format: uuid */
+            id: string;
+            key_expression: string | null;
+            last_delivery_at: string | null;
+            last_failure_at: string | null;
+            last_failure_reason: string | null;
+            name: string;
+            previous_secret_expires_at: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
+            verifier: string;
+        };
+        /** WebhookCreate */
+        WebhookCreate: {
+            config?: {
+                [key: string]: unknown;
+            };
+            /** @default true */
+            enabled: boolean;
+            /** @description Event key, e.g. order:created (no whitespace or *) */
+            event_key: string;
+            /** @description CEL over body (parsed JSON) and headers (lower-cased) giving the event key */
+            key_expression?: string | null;
+            name: string;
+            secret?: string | null;
+            verifier: string;
+        };
+        /** WebhookCreated */
+        WebhookCreated: {
+            config: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+            enabled: boolean;
+            event_key: string;
+            failed_verifications: number;
+            has_secret: boolean;
+            /** Format: uuid */
+            id: string;
+            key_expression: string | null;
+            last_delivery_at: string | null;
+            last_failure_at: string | null;
+            last_failure_reason: string | null;
+            name: string;
+            previous_secret_expires_at: string | null;
+            secret?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
+            verifier: string;
+        };
+        /** Delivery */
+        webhooks_schemas_Delivery: {
+            body_bytes: number;
+            delivery_id: string;
+            /** Format: uuid */
+            event_id: string;
+            event_key: string;
+            /** Format: uuid */
+            id: string;
+            note: string | null;
+            /** Format: date-time */
+            received_at: string;
+            run_count: number;
+            sender_delivery_id: boolean;
+        };
+        /** WebhookUpdate */
+        WebhookUpdate: {
+            config?: {
+                [key: string]: unknown;
+            };
+            enabled?: boolean;
+            /** @description Event key, e.g. order:created (no whitespace or *) */
+            event_key?: string;
+            /** @description CEL over body (parsed JSON) and headers (lower-cased) giving the event key */
+            key_expression?: string | null;
+            name?: string;
         };
         /** Worker */
         Worker: {
@@ -965,10 +1928,13 @@ export interface components {
         /** WorkflowDefinition */
         WorkflowDefinition: {
             description?: string | null;
+            event_filter?: string | null;
             /** @description Letters, digits and _ . : - (≤ 100) */
             name: string;
             on_crons?: string[];
             on_events?: string[];
+            on_failure?: components["schemas"]["TaskDefinition"] | null;
+            on_success?: components["schemas"]["TaskDefinition"] | null;
             tasks: components["schemas"]["TaskDefinition"][];
         };
         /** WorkflowDetail */
@@ -995,6 +1961,299 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listAlertChannelTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTypeList"];
+                };
+            };
+        };
+    };
+    listAlertChannels: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.alerts.schemas.Channel_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    createAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelCreated"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    getAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    deleteAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    updateAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    testAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["alerts_schemas_Delivery"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listAlertDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only this channel's deliveries. */
+                channel_id?: string | null;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+                /** @description Only deliveries in this state. */
+                status?: "pending" | "succeeded" | "failed" | "cancelled" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.alerts.schemas.Delivery_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     listApiKeys: {
         parameters: {
             query?: {
@@ -1269,6 +2528,365 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listCrons: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+                /** @description Workflow name */
+                workflow?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.schedules.schemas.Cron_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    createCron: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CronCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cron"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    getCron: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cron_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cron"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    deleteCron: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cron_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    updateCron: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cron_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CronUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cron"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Event key, or a pattern with * (order:*) */
+                key?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+                /** @description Received at or after (ISO-8601) */
+                since?: string | null;
+                /** @description api or webhook */
+                source?: "api" | "webhook" | null;
+                /** @description Received before (ISO-8601) */
+                until?: string | null;
+                /** @description Only events received by this webhook */
+                webhook_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.events.schemas.Event_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    pushEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventCreated"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    pushEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkEventCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkEventsCreated"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -1597,6 +3215,26 @@ export interface operations {
             };
         };
     };
+    listPlugins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginList"];
+                };
+            };
+        };
+    };
     listRuns: {
         parameters: {
             query?: {
@@ -1684,6 +3322,84 @@ export interface operations {
             };
         };
     };
+    cancelRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    replayRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Replay"] | null;
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     listTaskLogs: {
         parameters: {
             query?: {
@@ -1723,6 +3439,613 @@ export interface operations {
                         } | unknown[];
                         status_code: number;
                     };
+                };
+            };
+        };
+    };
+    cancelRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkSelection"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Affected"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    replayRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkReplay"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Affected"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listSchedules: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+                /** @description pending, fired or failed */
+                status?: string | null;
+                /** @description Workflow name */
+                workflow?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.schedules.schemas.Schedule_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    createSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    getSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    deleteSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    updateSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    streamChanges: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Resume after this event */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.webhooks.schemas.Webhook_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.webhooks.schemas.Delivery_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretRotate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRotated"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listWebhookVerifiers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifierList"];
                 };
             };
         };
@@ -1962,6 +4285,45 @@ export interface operations {
             };
         };
     };
+    refreshTimeout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshTimeout"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     postResults: {
         parameters: {
             query?: never;
@@ -1984,6 +4346,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ResultsResponse"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    spawnChildren: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpawnRequest"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpawnResponse"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -2185,6 +4588,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BulkRunsCreated"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    receiveWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

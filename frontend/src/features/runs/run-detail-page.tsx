@@ -13,6 +13,7 @@ import { DagView } from '@/features/dag/dag-view'
 import { durationBetween, formatDateTime, formatDuration } from '@/lib/format'
 import { cn } from '@/lib/utils'
 import { GanttView } from './gantt-view'
+import { ReplayFromHere, RunActions } from './run-actions'
 import { ErrorBlock, JsonBlock } from './json-block'
 import { StatusBadge } from './status'
 import { TaskPanel } from './task-panel'
@@ -58,6 +59,9 @@ export function RunDetailPage() {
             <span className="ml-2 text-base font-normal text-muted-foreground">v{data.version}</span>
           </h1>
           <StatusBadge status={data.status} className="text-sm" />
+          <div className="ml-auto flex gap-2">
+            <RunActions run={data} />
+          </div>
         </div>
         <div className="flex flex-wrap items-center gap-x-6 gap-y-1 text-sm text-muted-foreground">
           <span className="flex items-center gap-1">
@@ -99,7 +103,11 @@ export function RunDetailPage() {
           <JsonBlock label="Metadata" value={Object.keys(data.metadata ?? {}).length ? data.metadata : null} empty="No metadata." />
         </TabsContent>
       </Tabs>
-      {task && tab !== 'data' ? <div className="mt-4"><TaskPanel runId={data.id} task={task} /></div> : null}
+      {task && tab !== 'data' ? (
+        <div className="mt-4">
+          <TaskPanel runId={data.id} task={task} actions={<ReplayFromHere run={data} task={task.name} status={task.status} />} />
+        </div>
+      ) : null}
     </>
   )
 }

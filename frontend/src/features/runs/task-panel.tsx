@@ -17,7 +17,7 @@ const LEVEL: Record<string, string> = {
 }
 
 /** Everything about one task of a run: state, output or error, attempts, logs. */
-export function TaskPanel({ runId, task }: { runId: string; task: TaskState }) {
+export function TaskPanel({ runId, task, actions }: { runId: string; task: TaskState; actions?: React.ReactNode }) {
   const current = task.attempts.find((a) => a.attempt === task.attempt)
   return (
     <section className="grid gap-4 rounded-lg border bg-card p-4" aria-labelledby="task-heading">
@@ -25,6 +25,7 @@ export function TaskPanel({ runId, task }: { runId: string; task: TaskState }) {
         <h2 id="task-heading" className="text-lg font-semibold">{task.name}</h2>
         <StatusBadge status={task.status} />
         <span className="text-sm text-muted-foreground">attempt {task.attempt}</span>
+        {actions ? <div className="ml-auto">{actions}</div> : null}
       </header>
       <dl className="grid grid-cols-2 gap-x-6 gap-y-2 text-sm sm:grid-cols-4">
         <Item label="Queued">{formatDateTime(task.queued_at)}</Item>

@@ -1,5 +1,5 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { Link, Outlet, useNavigate } from '@tanstack/react-router'
-import { useQuery } from '@tanstack/react-query'
 import {
   CheckIcon,
   ChevronsUpDownIcon,
@@ -11,9 +11,10 @@ import {
   SunIcon,
   XIcon,
 } from 'lucide-react'
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { type Me, meQuery, useLogout, useSwitchTenant } from '@/api/auth'
 import { errorMessage } from '@/api/errors'
+import { type LiveState, startLiveUpdates, useLiveState } from '@/api/live'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import {
@@ -34,6 +35,10 @@ import { NAV } from './nav'
 export function AppShell() {
   const { data: me } = useQuery(meQuery)
   const [navOpen, setNavOpen] = useState(false)
+  const queryClient = useQueryClient()
+  const tenantId = me?.tenant.id
+  // One change stream per tenant session: reopened when the tenant changes, closed on logout.
+  useEffect(() => (tenantId ? startLiveUpdates(queryClient) : undefined), [queryClient, tenantId])
   return (
     <div className="flex h-full">
       <a
@@ -55,7 +60,8 @@ export function AppShell() {
         <div className="flex h-14 items-center gap-2 px-4">
           <FlameIcon className="size-5 text-primary" aria-hidden />
           <span className="font-semibold tracking-tight">Kiln</span>
-          <Button variant="ghost" size="icon-sm" className="ml-auto md:hidden" onClick={() => setNavOpen(false)} aria-label="Close navigation">
+          <LiveIndicator />
+          <Button variant="ghost" size="icon-sm" className="md:hidden" onClick={() => setNavOpen(false)} aria-label="Close navigation">
             <XIcon />
           </Button>
         </div>
@@ -211,5 +217,23 @@ export function ThemeToggle() {
     <Button variant="ghost" size="icon-sm" onClick={() => setChoice(next)} aria-label={`Switch to ${next} theme`} title={`Switch to ${next} theme`}>
       {resolved === 'dark' ? <SunIcon /> : <MoonIcon />}
     </Button>
+  )
+}
+
+const LIVE_LABEL: Record<LiveState, { text: string; dot: string; title: string }> = {
+  live: { text: 'Live', dot: 'bg-success', title: 'Runs update as they change' },
+  connecting: { text: 'Reconnecting', dot: 'bg-warning animate-pulse', title: 'The live stream dropped; refreshing every few seconds meanwhile' },
+  off: { text: 'Polling', dot: 'bg-muted-foreground', title: 'No live stream; refreshing every few seconds' },
+}
+
+function LiveIndicator() {
+  const state = useLiveState()
+  const label = LIVE_LABEL[state]
+  return (
+    <span className="ml-auto flex items-center gap-1.5 text-xs text-muted-foreground md:ml-auto" title={label.title}
+      data-testid="live-state" data-state={state}>
+      <span className={cn('size-2 rounded-full', label.dot)} aria-hidden />
+      {label.text}
+    </span>
   )
 }
