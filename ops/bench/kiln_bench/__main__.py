@@ -24,7 +24,7 @@ from typing import Any
 from kiln_bench import live
 from kiln_bench.bench import Bench
 from kiln_bench.cluster import Cluster
-from kiln_bench.report import Report, Status
+from kiln_bench.report import RESULTS_DIR, Report, Status
 from kiln_bench.scenarios import ALL, BY_NAME
 
 # option: (full default, --quick default, help)
@@ -148,6 +148,17 @@ def _at_revision(rev: str, argv: list[str]) -> int:
         shutil.rmtree(snapshot, ignore_errors=True)
 
 
+def _keep_logs(workdir: Path, report: Report) -> None:
+    """Copy the server and worker logs next to the results when something failed."""
+    logs = sorted(workdir.glob("*.log"))
+    if logs:
+        target = RESULTS_DIR / f"{report.started_at}-logs"
+        target.mkdir(parents=True, exist_ok=True)
+        for log in logs:
+            shutil.copy(log, target / log.name)
+        sys.stderr.write(f"bench: logs of this run kept in {target}\n")
+
+
 def _raise_interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -177,6 +188,8 @@ def main(argv: list[str]) -> int:
         code = 130
     finally:
         procs.stop_all()
+        if code != 0:
+            _keep_logs(workdir, report)
         if cluster is not None:
             if cluster.server is None:
                 asyncio.run(cluster.drop_all())
