@@ -39,7 +39,8 @@ def chaos_root() -> Iterator[Path]:
     database's data directory from under this suite."""
     root = Path(tempfile.mkdtemp(prefix="kiln-chaos-"))
     yield root
-    shutil.rmtree(root, ignore_errors=True)
+    if not os.environ.get("KILN_CHAOS_KEEP"):  # set it to keep logs and the data directory
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

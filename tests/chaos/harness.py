@@ -4,8 +4,10 @@ invariant check over the database and the effect log."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -21,6 +23,8 @@ from tests.support import invariants
 from tests.support.live import WorkerProcess, wait_until
 
 WORKER = Path(__file__).with_name("workers") / "chaos_worker.py"
+log = logging.getLogger("kiln.chaos")
+"""Scenario summaries (run with ``--log-cli-level=INFO`` to see them)."""
 T = TypeVar("T")
 
 
@@ -166,10 +170,27 @@ def wait_terminal(tenant: Tenant, ids: list[str], timeout: float) -> list[dict[s
                     return False
                 pending = pending[:-20]
         return not pending
-    wait_until(done, timeout, interval=0.25, message=f"{len(ids)} runs to finish")
+    try:
+        wait_until(done, timeout, interval=0.25, message=f"{len(ids)} runs to finish")
+    except TimeoutError as exc:
+        raise TimeoutError(f"{exc}; unfinished: {unfinished_summary(tenant, pending)}") from None
     result = runs_terminal(tenant, ids)
     assert result is not None
     return result
+
+
+def unfinished_summary(tenant: Tenant, ids: list[str]) -> str:
+    """What the unfinished runs wait for: counts of (run status, task, task status)."""
+    seen: collections.Counter[tuple[str, ...]] = collections.Counter()
+    with httpx.Client(base_url=tenant.api_url, headers=tenant.headers, timeout=30) as http:
+        for run_id in ids:
+            run = http.get(f"/api/v1/runs/{run_id}").json()
+            if run.get("status") in invariants.TERMINAL:
+                continue
+            for task in run.get("tasks", []):
+                seen[(run.get("status"), task["name"], task["status"],
+                      str(task.get("waiting_for")))] += 1
+    return ", ".join(f"{n} x {key}" for key, n in seen.most_common(8)) or "none"
 
 
 def check_invariants(
@@ -186,6 +207,8 @@ def check_invariants(
             await owner.close()
     report = run_async(go())
     report.assert_ok()
+    log.info("invariants held: %d checks over %d runs (%s)", report.total, len(accepted),
+             ", ".join(f"{name}: {n}" for name, n in sorted(report.checked.items())))
     return report
 
 
