@@ -39,8 +39,10 @@ def _database(settings: Settings) -> Iterator[Settings]:
         yield settings.model_copy(update={"database_url": server.owner_url()})
     finally:
         _status("stopping embedded Postgres…")
-        server.stop()
-        _status("embedded Postgres stopped")
+        if server.stop():
+            _status("embedded Postgres stopped")
+        else:
+            _status(f"embedded Postgres did not stop; see {server.data_dir / 'log'}")
 
 
 def _migrate(settings: Settings) -> None:

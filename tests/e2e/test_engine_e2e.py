@@ -105,7 +105,11 @@ def test_kill_9_of_a_worker_holding_tasks_reruns_them_elsewhere(tenant, spawn, t
     assert {r["status"] for r in runs} == {"succeeded"}
     for run in runs:
         a = next(t for t in run["tasks"] if t["name"] == "a")
-        assert [x["status"] for x in a["attempts"]] == ["lost", "succeeded"]
+        statuses = [x["status"] for x in a["attempts"]]
+        # Lost on the victim, then done by the rescuer (a loaded machine may lose one more lease).
+        assert statuses[0] == "lost"
+        assert statuses[-1] == "succeeded"
+        assert set(statuses[:-1]) == {"lost"}
     assert set(effects(log).values()) == {1}  # the victim died before finishing anything
 
 
