@@ -39,6 +39,12 @@ def upgrade() -> None:
     script(ROLES)
     # The pool role may only *switch* to these; NOINHERIT gives it nothing of theirs by itself.
     op.execute("GRANT kiln_tenant, kiln_engine TO kiln_authenticator")
+    # Guard rails for every pooled session (SET ROLE keeps them): no request or sweep may run
+    # away, wait on a lock for long, or sit idle inside a transaction holding locks.
+    # (Role-wide like the roles themselves: every Kiln database of a cluster shares them.)
+    op.execute("ALTER ROLE kiln_authenticator SET statement_timeout = '30s'")
+    op.execute("ALTER ROLE kiln_authenticator SET lock_timeout = '5s'")
+    op.execute("ALTER ROLE kiln_authenticator SET idle_in_transaction_session_timeout = '60s'")
     op.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
     # The login role may resolve names in public (it still holds no table privileges), so a
     # forgotten role switch fails with "permission denied for table …", not a misleading

@@ -171,3 +171,10 @@ async def test_orm_session_without_a_tenant_fails_closed(client, session_db):
             await s.execute(select(ApiKey))
     async with session_db.engine.connect() as connection:
         assert await connection.scalar(text("select current_user")) == "kiln_authenticator"
+
+
+async def test_pooled_sessions_carry_statement_lock_and_idle_timeouts(login_db):
+    settings = {name: await login_db.fetchval(f"show {name}") for name in (
+        "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")}
+    assert settings == {"statement_timeout": "30s", "lock_timeout": "5s",
+                        "idle_in_transaction_session_timeout": "1min"}
