@@ -134,11 +134,6 @@ def test_the_checksum_ignores_key_order(dag: Dag, rnd) -> None:  # type: ignore[
     assert validation.checksum(decoded) == validation.checksum(definition(dag))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "checksum() relies on msgspec's omit_defaults, which omits a float field only when it is "
-    "the very default object: a decoded 2.0 or 60.0 is another object, so a definition with "
-    "explicit float defaults (what the SDK always sends) checksums differently from the same "
-    "definition without them, and registering it creates a new version"))
 @SETTINGS
 @given(dags(), st.randoms(use_true_random=False))
 def test_the_checksum_ignores_explicit_defaults(dag: Dag, rnd) -> None:  # type: ignore[no-untyped-def]

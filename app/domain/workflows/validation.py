@@ -1,13 +1,17 @@
-"""Rules a workflow definition must satisfy beyond its schema: a DAG of uniquely named tasks."""
+"""Rules a workflow definition must satisfy beyond its schema: a DAG of uniquely named tasks,
+and flow rules that compile."""
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import msgspec
+import msgspec.structs
 
 from app.core.errors import Invalid
 from app.domain.workflows.schemas import WorkflowDefinition
+from app.engine.flow import spec as flow_spec
 
 
 def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
@@ -56,9 +60,34 @@ def validate(definition: WorkflowDefinition) -> None:
     if cycle:
         # Edges point child → parent; show them in execution order.
         raise Invalid("cycle: " + " -> ".join(reversed(cycle)))
+    # Flow rules: CEL expressions compile, rate limits name a key, CANCEL_* only on workflows
+    # (docs/flow-control.md). Raises Invalid naming the rule.
+    flow_spec.compile_flow(definition)
+
+
+def _without_defaults(value: Any) -> Any:
+    """Builtins of ``value`` with every struct field equal to its default left out.
+
+    Compared by value: msgspec's ``omit_defaults`` omits only the default *object*, so a decoded
+    ``2.0`` would otherwise differ from the default ``2.0`` and change the checksum.
+    """
+    if isinstance(value, msgspec.Struct):
+        out = {}
+        for field in msgspec.structs.fields(value):
+            item = getattr(value, field.name)
+            default = (field.default_factory() if field.default_factory is not msgspec.NODEFAULT
+                       else field.default)
+            if field.required or item != default:
+                out[field.encode_name] = _without_defaults(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [_without_defaults(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_defaults(item) for key, item in value.items()}
+    return msgspec.to_builtins(value)
 
 
 def checksum(definition: WorkflowDefinition) -> str:
     """Stable across key order and defaults, so re-registering unchanged code is a no-op."""
-    canonical = msgspec.json.encode(msgspec.to_builtins(definition), order="sorted")
+    canonical = msgspec.json.encode(_without_defaults(definition), order="sorted")
     return hashlib.sha256(canonical).hexdigest()[:32]
