@@ -283,6 +283,50 @@ try {
     await shot('audit')
   })
 
+  await step('alerts: add an e-mail channel through its JSON-Schema form', async () => {
+    await page.getByRole('link', { name: 'Alerts', exact: true }).click()
+    await page.getByRole('button', { name: 'Add channel' }).first().click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('Type').selectOption({ label: 'E-mail' })
+    await dialog.getByLabel(/^Name/).fill('on-call mail')
+    await dialog.getByRole('button', { name: 'Add channel' }).click()
+    await dialog.getByText('Required.').first().waitFor() // recipients are required by the schema
+    await dialog.getByRole('button', { name: 'Add one' }).click()
+    await dialog.getByRole('textbox', { name: 'Recipients 1' }).fill('not-an-address')
+    await dialog.getByText('Enter an e-mail address, like name@example.com.').waitFor()
+    await dialog.getByRole('textbox', { name: 'Recipients 1' }).fill('oncall@example.com')
+    await dialog.getByLabel('Task timed out').check()
+    await shot('alerts-add-channel')
+    await dialog.getByRole('button', { name: 'Add channel' }).click()
+    await page.getByTestId('channel-row').filter({ hasText: 'on-call mail' }).waitFor()
+    await shot('alerts')
+  })
+
+  await step('events: push one and see it listed', async () => {
+    await page.getByRole('link', { name: 'Events', exact: true }).click()
+    await page.getByRole('button', { name: 'Push event' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('Key').fill('order:created')
+    await dialog.getByLabel('Payload (JSON)').fill('{"id": 7}')
+    await dialog.getByRole('button', { name: 'Push event' }).click()
+    await page.getByRole('table', { name: 'Events' }).getByText('order:created').waitFor()
+    await shot('events')
+  })
+
+  await step('webhooks: create one, URL and secret shown once', async () => {
+    await page.getByRole('link', { name: 'Webhooks', exact: true }).click()
+    await page.getByRole('button', { name: 'Create webhook' }).first().click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('Name').fill('github')
+    await dialog.getByLabel('Event key').fill('github:push')
+    await dialog.getByLabel('Verifier').selectOption('hmac-sha256')
+    await dialog.getByRole('button', { name: 'Create webhook' }).click()
+    await dialog.locator('pre code').filter({ hasText: `${base}/hooks/` }).waitFor()
+    await dialog.getByRole('button', { name: 'Done' }).click()
+    await page.getByRole('table', { name: 'Webhooks' }).getByText('github:push').waitFor()
+    await shot('webhooks')
+  })
+
   await step('log out', async () => {
     await page.getByRole('button', { name: 'Account menu' }).click()
     await page.getByRole('menuitem', { name: 'Log out' }).click()
@@ -304,7 +348,8 @@ try {
     ['workflows', '/workflows', 'Workflows'],
     ['workflow', '/workflows/hello-kiln', 'hello-kiln'],
     ['workers', '/workers', 'Workers'],
-    ['alerts', '/alerts', 'Alerts'],
+    ['schedules', '/schedules', 'Crons & schedules'],
+    ['limits', '/limits', 'Rate limits & concurrency'],
   ]) {
     await step(`screenshot ${name}`, async () => {
       await page.goto(`${base}${path}`)

@@ -35,7 +35,8 @@ function dumpServerSpec(out) {
 
 /** @param {string} spec */
 async function generate(spec) {
-  const ast = await openapiTS(JSON.parse(spec), { alphabetize: true })
+  // defaultNonNullable: false — a field with a default is optional in a request body.
+  const ast = await openapiTS(JSON.parse(spec), { alphabetize: true, defaultNonNullable: false })
   return HEADER + astToString(ast)
 }
 

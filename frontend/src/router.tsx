@@ -18,6 +18,8 @@ import { runQuery, runsQuery } from '@/api/runs'
 import { ApiError } from '@/api/errors'
 import { ErrorAlert } from '@/components/error-alert'
 import { Skeleton } from '@/components/ui/skeleton'
+import { parseAlertsSearch } from '@/features/alerts/search'
+import { parseEventsSearch } from '@/features/events/search'
 import { validateAuditSearch } from '@/features/audit/search'
 import { parseRunSearch, parseRunsSearch } from '@/features/runs/filters'
 import { LoginPage } from '@/features/auth/login-page'
@@ -172,11 +174,34 @@ const workersRoute = createRoute({
   path: '/workers',
   component: lazyRouteComponent(() => import('@/features/workers/workers-page'), 'WorkersPage'),
 })
-const eventsRoute = createRoute({ getParentRoute: () => appRoute, path: '/events', component: comingSoon(COMING_SOON.events) })
-const webhooksRoute = createRoute({ getParentRoute: () => appRoute, path: '/webhooks', component: comingSoon(COMING_SOON.webhooks) })
-const schedulesRoute = createRoute({ getParentRoute: () => appRoute, path: '/schedules', component: comingSoon(COMING_SOON.schedules) })
+const eventsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/events',
+  validateSearch: parseEventsSearch,
+  component: lazyRouteComponent(() => import('@/features/events/events-page'), 'EventsPage'),
+})
+
+const webhooksRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/webhooks',
+  component: lazyRouteComponent(() => import('@/features/webhooks/webhooks-page'), 'WebhooksPage'),
+})
+
+const schedulesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/schedules',
+  validateSearch: (search: Record<string, unknown>): { tab?: 'crons' | 'once' } => ({
+    tab: search.tab === 'crons' || search.tab === 'once' ? search.tab : undefined,
+  }),
+  component: lazyRouteComponent(() => import('@/features/schedules/schedules-page'), 'SchedulesPage'),
+})
 const limitsRoute = createRoute({ getParentRoute: () => appRoute, path: '/limits', component: comingSoon(COMING_SOON.limits) })
-const alertsRoute = createRoute({ getParentRoute: () => appRoute, path: '/alerts', component: comingSoon(COMING_SOON.alerts) })
+const alertsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/alerts',
+  validateSearch: parseAlertsSearch,
+  component: lazyRouteComponent(() => import('@/features/alerts/alerts-page'), 'AlertsPage'),
+})
 
 const routeTree = rootRoute.addChildren([
   loginRoute,

@@ -37,4 +37,24 @@ export const keys = {
     all: ['workers'] as const,
     list: () => [...keys.workers.all, 'list'] as const,
   },
+  alerts: {
+    all: ['alerts'] as const,
+    channelTypes: () => [...keys.alerts.all, 'channel-types'] as const,
+    channels: () => [...keys.alerts.all, 'channels'] as const,
+    deliveries: (search: object) => [...keys.alerts.all, 'deliveries', search] as const,
+  },
+  events: {
+    all: ['events'] as const,
+    list: (search: object) => [...keys.events.all, 'list', search] as const,
+  },
+  webhooks: {
+    all: ['webhooks'] as const,
+    list: () => [...keys.webhooks.all, 'list'] as const,
+    verifiers: () => [...keys.webhooks.all, 'verifiers'] as const,
+  },
+  schedules: {
+    all: ['schedules'] as const,
+    crons: () => [...keys.schedules.all, 'crons'] as const,
+    oneOff: () => [...keys.schedules.all, 'one-off'] as const,
+  },
 }

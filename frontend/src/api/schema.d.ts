@@ -210,6 +210,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/concurrency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Concurrency keys with live holders (who occupies each slot) */
+        get: operations["listConcurrencyKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/crons": {
         parameters: {
             query?: never;
@@ -420,6 +437,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/metrics/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ready tasks per workflow and the oldest one's age (autoscaling signal) */
+        get: operations["getQueueDepth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plugins": {
         parameters: {
             query?: never;
@@ -432,6 +466,77 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rate-limit-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's default rate-limit strategy */
+        get: operations["getRateLimitSettings"];
+        /** Choose the tenant's default rate-limit strategy */
+        put: operations["putRateLimitSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rate-limit-strategies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rate-limit strategies from the loaded plugins, and the tenant's default */
+        get: operations["listRateLimitStrategies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rate-limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rate limits (set through the API or created by dynamic keys) with usage */
+        get: operations["listRateLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rate-limits/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One rate limit with its current usage */
+        get: operations["getRateLimit"];
+        /** Set a static rate limit: limit units per window, with a strategy */
+        put: operations["putRateLimit"];
+        post?: never;
+        /** Remove a rate limit (tasks using it wait) */
+        delete: operations["deleteRateLimit"];
         options?: never;
         head?: never;
         patch?: never;
@@ -921,6 +1026,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (needs KILN_METRICS_TOKEN as a Bearer token when set) */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1105,7 +1227,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
             events: string[];
             filters?: components["schemas"]["ChannelFilters"];
             name: string;
@@ -1176,6 +1298,29 @@ export interface components {
             };
             priority?: number | null;
         };
+        /** ConcurrencyKey */
+        ConcurrencyKey: {
+            holders: components["schemas"]["Holder"][];
+            key: string;
+            scope: string;
+            strategy: string;
+            value: string;
+        };
+        /** ConcurrencyKeys */
+        ConcurrencyKeys: {
+            items: components["schemas"]["ConcurrencyKey"][];
+        };
+        /** ConcurrencyLimit */
+        ConcurrencyLimit: {
+            /** @description CEL over `input` and `metadata` */
+            expression: string;
+            max_runs: number;
+            /**
+             * @default GROUP_ROUND_ROBIN
+             * @enum {string}
+             */
+            strategy?: "GROUP_ROUND_ROBIN" | "CANCEL_IN_PROGRESS" | "CANCEL_NEWEST";
+        };
         /** Cron */
         Cron: {
             /** Format: date-time */
@@ -1206,7 +1351,7 @@ export interface components {
         /** CronCreate */
         CronCreate: {
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
             /** @description 5-field cron: minute hour day-of-month month day-of-week */
             expression: string;
             input?: unknown;
@@ -1217,12 +1362,12 @@ export interface components {
              * @default run_once
              * @enum {string}
              */
-            missed: "run_once" | "skip";
+            missed?: "run_once" | "skip";
             /**
              * @description IANA time zone, e.g. Europe/Paris
              * @default UTC
              */
-            timezone: string;
+            timezone?: string;
             /** @description Letters, digits and _ . : - (≤ 100) */
             workflow: string;
         };
@@ -1238,6 +1383,14 @@ export interface components {
             missed?: "run_once" | "skip";
             /** @description IANA time zone, e.g. Europe/Paris */
             timezone?: string;
+        };
+        /** DesiredLabel */
+        DesiredLabel: {
+            /** @default false */
+            required?: boolean;
+            value: string | number | boolean;
+            /** @default 100 */
+            weight?: number;
         };
         /** Event */
         Event: {
@@ -1275,6 +1428,7 @@ export interface components {
         /** Health */
         Health: {
             database: string;
+            leader: boolean;
             status: string;
             version: string;
         };
@@ -1292,6 +1446,14 @@ export interface components {
             lease_id: string;
             /** Format: uuid */
             task_run_id: string;
+        };
+        /** Holder */
+        Holder: {
+            /** Format: uuid */
+            run_id: string;
+            /** Format: date-time */
+            since: string;
+            task_run_id: string | null;
         };
         /** Invite */
         Invite: {
@@ -1322,7 +1484,7 @@ export interface components {
              * @default member
              * @enum {string}
              */
-            role: "admin" | "member" | "viewer";
+            role?: "admin" | "member" | "viewer";
         };
         /** InviteCreated */
         InviteCreated: {
@@ -1364,7 +1526,7 @@ export interface components {
              * @default info
              * @enum {string}
              */
-            level: "debug" | "info" | "warning" | "error";
+            level?: "debug" | "info" | "warning" | "error";
             message: string;
             /** Format: uuid */
             task_run_id: string;
@@ -1439,6 +1601,11 @@ export interface components {
             items: components["schemas"]["Member"][];
             next_cursor?: string | null;
         };
+        /** Page[RateLimitOut] */
+        "Page_app.domain.rate_limits.schemas.RateLimitOut_": {
+            items: components["schemas"]["RateLimitOut"][];
+            next_cursor?: string | null;
+        };
         /** Page[LogLine] */
         "Page_app.domain.runs.schemas.LogLine_": {
             items: components["schemas"]["LogLine"][];
@@ -1494,13 +1661,62 @@ export interface components {
         /** PollRequest */
         PollRequest: {
             /** @default 1 */
-            max_tasks: number;
+            max_tasks?: number;
             /** @default 20 */
-            wait: number;
+            wait?: number;
         };
         /** PollResponse */
         PollResponse: {
             tasks: components["schemas"]["Assignment"][];
+        };
+        /** QueueDepth */
+        QueueDepth: {
+            depth: number;
+            oldest_seconds: number;
+            workflow: string;
+        };
+        /** QueueDepths */
+        QueueDepths: {
+            items: components["schemas"]["QueueDepth"][];
+            total: number;
+        };
+        /** RateLimitOut */
+        RateLimitOut: {
+            config: {
+                [key: string]: unknown;
+            };
+            key: string;
+            limit: number | null;
+            source: string;
+            strategy: string;
+            /** Format: date-time */
+            updated_at: string;
+            usage: components["schemas"]["Usage"] | null;
+            window: string | null;
+            window_seconds: number | null;
+        };
+        /** RateLimitPut */
+        RateLimitPut: {
+            config?: {
+                [key: string]: unknown;
+            };
+            /** @description Units per window */
+            limit: number;
+            /** @description A registered strategy's name */
+            strategy?: string | null;
+            /** @enum {string} */
+            window: "second" | "minute" | "hour" | "day";
+        };
+        /** RateLimitUse */
+        RateLimitUse: {
+            /** @description CEL over `input` and `metadata` */
+            dynamic_key?: string | null;
+            key?: string | null;
+            limit?: number | null;
+            /** @default 1 */
+            units?: number | string;
+            /** @enum {null|string} */
+            window?: "second" | "minute" | "hour" | "day" | null;
         };
         /** RefreshTimeout */
         RefreshTimeout: {
@@ -1642,7 +1858,7 @@ export interface components {
         /** SecretRotate */
         SecretRotate: {
             /** @default 0 */
-            keep_previous_seconds: number;
+            keep_previous_seconds?: number;
             secret?: string | null;
         };
         /** SecretRotated */
@@ -1660,6 +1876,15 @@ export interface components {
             tenants: components["schemas"]["MembershipOut"][];
             token: string;
             user: components["schemas"]["UserOut"];
+        };
+        /** Settings */
+        Settings: {
+            default_strategy: string;
+        };
+        /** SettingsPut */
+        SettingsPut: {
+            /** @description A registered strategy's name */
+            default_strategy: string;
         };
         /** SignupRequest */
         SignupRequest: {
@@ -1687,6 +1912,19 @@ export interface components {
         SpawnResponse: {
             runs: components["schemas"]["SpawnedRun"][];
         };
+        /** Strategy */
+        Strategy: {
+            config_schema: {
+                [key: string]: unknown;
+            };
+            name: string;
+            title: string;
+        };
+        /** StrategyList */
+        StrategyList: {
+            default_strategy: string;
+            items: components["schemas"]["Strategy"][];
+        };
         /** SwitchTenantRequest */
         SwitchTenantRequest: {
             /** Format: uuid */
@@ -1695,16 +1933,21 @@ export interface components {
         /** TaskDefinition */
         TaskDefinition: {
             /** @default 2 */
-            backoff_factor: number;
+            backoff_factor?: number;
             /** @default 3600 */
-            backoff_max_seconds: number;
+            backoff_max_seconds?: number;
+            concurrency?: number | components["schemas"]["ConcurrencyLimit"][] | null;
+            desired_labels?: {
+                [key: string]: components["schemas"]["DesiredLabel"];
+            };
             /** @default 60 */
-            execution_timeout: number;
+            execution_timeout?: number;
             /** @description Letters, digits and _ . : - (≤ 100) */
             name: string;
             parents?: string[];
+            rate_limits?: components["schemas"]["RateLimitUse"][];
             /** @default 0 */
-            retries: number;
+            retries?: number;
             schedule_timeout?: number | null;
         };
         /** TaskOut */
@@ -1721,7 +1964,7 @@ export interface components {
             lease_id: string;
             output?: unknown;
             /** @default true */
-            retryable: boolean;
+            retryable?: boolean;
             /** @enum {string} */
             status: "succeeded" | "failed" | "released";
             /** Format: uuid */
@@ -1758,6 +2001,11 @@ export interface components {
             id: string;
             status: string;
             workflow: string;
+        };
+        /** Usage */
+        Usage: {
+            remaining: number;
+            used: number;
         };
         /** UserOut */
         UserOut: {
@@ -1815,7 +2063,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
             /** @description Event key, e.g. order:created (no whitespace or *) */
             event_key: string;
             /** @description CEL over body (parsed JSON) and headers (lower-cased) giving the event key */
@@ -1901,7 +2149,7 @@ export interface components {
             };
             name: string;
             /** @default 10 */
-            slots: number;
+            slots?: number;
         };
         /** WorkerRegistered */
         WorkerRegistered: {
@@ -1927,6 +2175,8 @@ export interface components {
         };
         /** WorkflowDefinition */
         WorkflowDefinition: {
+            concurrency?: number | components["schemas"]["ConcurrencyLimit"][] | null;
+            default_priority?: number | null;
             description?: string | null;
             event_filter?: string | null;
             /** @description Letters, digits and _ . : - (≤ 100) */
@@ -1935,6 +2185,8 @@ export interface components {
             on_events?: string[];
             on_failure?: components["schemas"]["TaskDefinition"] | null;
             on_success?: components["schemas"]["TaskDefinition"] | null;
+            /** @enum {null|string} */
+            sticky?: "none" | "soft" | "hard" | null;
             tasks: components["schemas"]["TaskDefinition"][];
         };
         /** WorkflowDetail */
@@ -2528,6 +2780,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listConcurrencyKeys: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 50). */
+                limit?: number | null;
+                /** @description Only keys starting with this, e.g. `etl#0=` */
+                prefix?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConcurrencyKeys"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -3215,6 +3507,26 @@ export interface operations {
             };
         };
     };
+    getQueueDepth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueDepths"];
+                };
+            };
+        };
+    };
     listPlugins: {
         parameters: {
             query?: never;
@@ -3231,6 +3543,241 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PluginList"];
+                };
+            };
+        };
+    };
+    getRateLimitSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+        };
+    };
+    putRateLimitSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsPut"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    listRateLimitStrategies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StrategyList"];
+                };
+            };
+        };
+    };
+    listRateLimits: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string | null;
+                /** @description Page size (default 50). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_app.domain.rate_limits.schemas.RateLimitOut_"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    getRateLimit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The limit's key, as tasks name it */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    putRateLimit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The limit's key, as tasks name it */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RateLimitPut"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    deleteRateLimit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The limit's key, as tasks name it */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
                 };
             };
         };
@@ -4625,6 +5172,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: {
+                Authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
                 };
             };
             /** @description Bad request syntax or unsupported method */

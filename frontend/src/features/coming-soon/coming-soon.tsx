@@ -38,33 +38,9 @@ export function ComingSoon({ title, description, planned }: ComingSoonSpec) {
 
 /** Sections waiting on server APIs (issue 8). Remove an entry when its page is built. */
 export const COMING_SOON = {
-  events: {
-    title: 'Events',
-    description: 'Events pushed to Kiln and the runs they started.',
-    planned: ['Every event with its key, payload and metadata', 'The runs each event triggered'],
-  },
-  webhooks: {
-    title: 'Webhooks',
-    description: 'Public endpoints that verify third-party deliveries and turn them into events.',
-    planned: ['Webhooks with their URL and verifier', 'Create a webhook (secret shown once)', 'Recent deliveries'],
-  },
-  schedules: {
-    title: 'Crons & schedules',
-    description: 'Recurring and one-off triggers.',
-    planned: ['Cron triggers with their next fire times', 'Scheduled runs', 'Pause and resume'],
-  },
   limits: {
     title: 'Rate limits & concurrency',
     description: 'Keep tasks within the limits of the systems they call.',
     planned: ['Rate limits and their current usage', 'Concurrency groups and their queues'],
-  },
-  alerts: {
-    title: 'Alerts',
-    description: 'Tell people when runs fail or workers disappear.',
-    planned: [
-      'Channels (Slack, webhook, e-mail) configured from each channel type’s schema',
-      'Send a test alert',
-      'Delivery log with retries',
-    ],
   },
 } satisfies Record<string, ComingSoonSpec>
