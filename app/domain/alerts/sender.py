@@ -44,6 +44,9 @@ WHERE (d.tenant_id, d.id) IN (
 RETURNING d.tenant_id, d.id, d.channel_id, d.webhook_id, d.event, d.event_count, d.payload,
           d.attempts, c.type, c.config, c.secrets, now() AS started_at
 """
+# Outcomes lock the channel first, then deliveries: one lock order, so concurrent outcomes of
+# one channel (and the cancellation of its pending deliveries) cannot deadlock.
+LOCK_CHANNEL = "SELECT 1 FROM alert_channels WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
 RECORD_ATTEMPT = """
 INSERT INTO alert_attempts (tenant_id, delivery_id, attempt, started_at, succeeded, status_code,
                             detail)
@@ -97,6 +100,8 @@ async def record_outcome(
 ) -> None:
     """Store one attempt's outcome (in ``conn``'s transaction) and apply the channel rules."""
     tenant, delivery, channel = row["tenant_id"], row["id"], row["channel_id"]
+    if count_failures:
+        await conn.execute(LOCK_CHANNEL, tenant, channel)
     await conn.execute(
         RECORD_ATTEMPT, tenant, delivery, row["attempts"], row["started_at"], outcome.succeeded,
         outcome.status_code, outcome.detail,
@@ -150,7 +155,11 @@ class DeliverySender(Loop):
 
         async def one(row: asyncpg.Record) -> None:
             async with gate:
-                await self._deliver(row, types.get(row["type"]))
+                try:
+                    await self._deliver(row, types.get(row["type"]))
+                except Exception:  # e.g. the database restarting: the lease expires, retried
+                    log.exception("recording an alert attempt failed", action="alerts.error",
+                                  delivery_id=str(row["id"]))
 
         await asyncio.gather(*(one(row) for row in rows))
         return len(rows)
