@@ -22,6 +22,8 @@ RESULT_BATCH, RESULT_LINGER = 100, 0.005
 LOG_BATCH, LOG_LINGER = 500, 0.2
 MAX_LOG_MESSAGE = 10_000
 _POLL_RETRY_MAX = 30.0
+MAX_SLOTS = 10_000  # the server's limits
+MAX_POLL_TASKS = 1000
 
 
 class Worker:
@@ -42,8 +44,9 @@ class Worker:
         if not isinstance(name, str) or not 1 <= len(name) <= 100:
             raise ValueError(f"worker name {name!r} is invalid: use 1-100 characters")
         self.name = name
-        if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
-            raise ValueError(f"worker {name!r}: slots must be an int >= 1, got {slots!r}")
+        if isinstance(slots, bool) or not isinstance(slots, int) or not 1 <= slots <= MAX_SLOTS:
+            raise ValueError(f"worker {name!r}: slots must be an int from 1 to {MAX_SLOTS}, "
+                             f"got {slots!r}")
         self.slots = slots
         self.labels = _check_labels(name, labels or {})
         self.drain_timeout = durations.parse(drain_timeout)
@@ -200,7 +203,7 @@ class Worker:
                 continue
             try:
                 assignments = await protocol.poll(self._client.transport, self._worker_id(),
-                                                  free, self._wait)
+                                                  min(free, MAX_POLL_TASKS), self._wait)
             except errors.NotFoundError:
                 _log.event(logging.WARNING, "worker_unknown", worker_id=self.id)
                 await self._register_worker()

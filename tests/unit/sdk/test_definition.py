@@ -219,7 +219,7 @@ def test_on_failure_and_on_success_tasks_are_part_of_the_definition_and_actions(
 def test_worker_options_are_checked(client):
     wf = client.workflow("w")
     wf.task(name="a")(lambda input, ctx: None)
-    with pytest.raises(ValueError, match="slots must be an int >= 1"):
+    with pytest.raises(ValueError, match="slots must be an int from 1 to 10000"):
         client.worker("w1", workflows=[wf], slots=0)
     with pytest.raises(ValueError, match="has no workflows"):
         client.worker("w1", workflows=[])
