@@ -70,6 +70,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true",
                         help="throughput and dag: pg_stat_statements and py-spy (server, worker); "
                              "the summary is printed and saved next to the results")
+    parser.add_argument("--explain", metavar="MS", type=int,
+                        help="embedded Postgres: log the plans (with actual rows and buffers) of "
+                             "statements slower than MS ms (auto_explain), saved as "
+                             "results/<timestamp>-slow-plans.txt")
+    parser.add_argument("--analyze", action="store_true",
+                        help="experiment: ANALYZE the engine tables once all runs of a bulk "
+                             "drain are triggered (a fresh database has no statistics for a "
+                             "minute; cached plans then scan a tenant's every row)")
+    parser.add_argument("--pg-setting", metavar="NAME=VALUE", action="append",
+                        help="experiment: ALTER DATABASE … SET NAME = VALUE on every Kiln "
+                             "database of the run (e.g. plan_cache_mode=force_custom_plan); "
+                             "repeatable")
     parser.add_argument("--rev", metavar="REV",
                         help="bench the server and SDK of a git revision (e.g. HEAD: what is "
                              "committed, not the shared working tree's edits in progress); "
@@ -177,7 +189,7 @@ def main(argv: list[str]) -> int:
         status.scenario = "setup"
         status("starting Postgres…", force=True)
         statements = args.profile or "idle" in args.scenarios
-        cluster = Cluster.start(workdir / "pg", statements=statements)
+        cluster = Cluster.start(workdir / "pg", statements=statements, explain_ms=args.explain)
         version = asyncio.run(cluster.check())
         report.environment = _environment(cluster, version, args)
         bench = Bench(cluster, procs, report, status, args)
@@ -190,6 +202,11 @@ def main(argv: list[str]) -> int:
         procs.stop_all()
         if code != 0:
             _keep_logs(workdir, report)
+        if cluster is not None and args.explain is not None:
+            RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+            plans = RESULTS_DIR / f"{report.started_at}-slow-plans.txt"
+            plans.write_text(cluster.slow_plans() + "\n")
+            sys.stderr.write(f"bench: plans of slow statements in {plans}\n")
         if cluster is not None:
             if cluster.server is None:
                 asyncio.run(cluster.drop_all())

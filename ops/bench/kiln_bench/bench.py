@@ -38,6 +38,16 @@ class Bench:
         (all stopped and the database dropped on exit)."""
         self.status(f"{purpose}: database, server, tenant, worker…", force=True)
         database = await self.cluster.kiln_database(purpose)
+        for setting in self.options.pg_setting or []:
+            name, _, value = setting.partition("=")
+            conn = await self.cluster.connect()
+            try:  # identifiers cannot be bind parameters; quote_ident/quote_literal do it
+                sql = await conn.fetchval(
+                    "select format('ALTER DATABASE %I SET %s = %L', $1::text, $2::text, $3::text)",
+                    database, name.strip(), value.strip())
+                await conn.execute(sql)
+            finally:
+                await conn.close()
         started: list[live.Process] = []
         server: live.Server | None = None
         try:

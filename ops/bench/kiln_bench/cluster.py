@@ -33,18 +33,43 @@ class Cluster:
         self.run_tag = uuid.uuid4().hex[:8]
 
     @classmethod
-    def start(cls, home: Path, *, statements: bool) -> Cluster:
-        """Start an embedded server in ``home`` (or use ``KILN_DATABASE_URL``)."""
+    def start(cls, home: Path, *, statements: bool, explain_ms: int | None = None) -> Cluster:
+        """Start an embedded server in ``home`` (or use ``KILN_DATABASE_URL``); preload
+        pg_stat_statements, and auto_explain for statements slower than ``explain_ms``."""
         configured = os.environ.get("KILN_DATABASE_URL")
         if configured:
             return cls(urls.owner_url(configured).set(database="postgres"), None)
         server = embedded.start(home, database="postgres")
-        if statements:
+        libraries = [name for name, wanted in (("pg_stat_statements", statements),
+                                               ("auto_explain", explain_ms is not None))
+                     if wanted]
+        if libraries:
             # shared_preload_libraries needs a restart: ≈0.2 s on the embedded server.
-            server.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements';")
+            settings = [f"shared_preload_libraries = '{','.join(libraries)}'"]
+            if explain_ms is not None:
+                settings += [f"auto_explain.log_min_duration = '{int(explain_ms)}ms'",
+                             "auto_explain.log_format = 'text'", "auto_explain.log_analyze = on",
+                             "auto_explain.log_timing = off", "auto_explain.log_buffers = on"]
+            server.psql("".join(f"ALTER SYSTEM SET {setting};\n" for setting in settings))
             server.stop()
             server = embedded.start(home, database="postgres")
         return cls(urls.owner_url(server.owner_url("postgres")), server)
+
+    def slow_plans(self) -> str:
+        """auto_explain's plans from the embedded server's log ('' when there are none)."""
+        if self.server is None:
+            return ""
+        log = self.server.data_dir / "log"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        keep, out = False, []
+        for line in text.splitlines():
+            if "LOG:  duration:" in line and "plan:" in line:
+                keep = True
+            elif line[:4].isdigit():  # the next log entry
+                keep = False
+            if keep:
+                out.append(line)
+        return "\n".join(out)
 
     @property
     def kind(self) -> str:

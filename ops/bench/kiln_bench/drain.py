@@ -89,6 +89,9 @@ async def drain(stack: Stack, workflow: str, n: int, *, callers: int, label: str
     clock = time.monotonic()
     trigger = asyncio.create_task(trigger_all(stack, workflow, n, callers, make_input, sent))
     try:
+        if stack.bench.options.analyze:
+            await trigger  # all queued first, then fresh statistics (replans cached plans)
+            await stack.conn.execute("ANALYZE workflow_runs, task_runs, queue_items")
         failed = await wait_finished(stack, workflow, before + n, label, sent)
         started = await trigger
     finally:
