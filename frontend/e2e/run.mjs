@@ -78,6 +78,8 @@ let server
 let browser
 /** @type {import('node:child_process').ChildProcess | undefined} */
 let worker
+/** Pages to screenshot if a step fails. @type {Map<string, import('playwright-core').Page>} */
+const openPages = new Map()
 const workDir = mkdtempSync(join(tmpdir(), 'kiln-e2e-worker-'))
 /** @type {string[]} */
 const workerOutput = []
@@ -94,6 +96,7 @@ try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, colorScheme: 'light' })
   context.setDefaultTimeout(10_000)
   const page = await context.newPage()
+  openPages.set('main', page)
   /** @type {string[]} */
   const consoleErrors = []
   page.on('console', (message) => {
@@ -264,17 +267,53 @@ try {
     await page.getByTestId('api-key-row').filter({ hasText: 'ci-trigger' }).waitFor()
   })
 
-  await step('members page and invite link', async () => {
+  const friend = `friend-${Date.now()}@example.com`
+  // The friend already has an account (and tenant) of their own.
+  const friendContext = await browser.newContext({ viewport: { width: 1366, height: 860 } })
+  friendContext.setDefaultTimeout(10_000)
+  const friendPage = await friendContext.newPage()
+  openPages.set('friend', friendPage)
+  await step('a second person signs up with their own tenant', async () => {
+    await friendPage.goto(`${base}/signup`)
+    await friendPage.getByLabel('E-mail').fill(friend)
+    await friendPage.getByLabel('Password').fill(password)
+    await friendPage.getByLabel('Organization').fill('Friend Co')
+    await friendPage.getByRole('button', { name: 'Create account' }).click()
+    await friendPage.waitForURL(/\/onboarding$/)
+  })
+
+  const inviteUrl = await step('members page: invite them, link shown once', async () => {
     await page.getByRole('link', { name: 'Members', exact: true }).click()
     await page.getByRole('cell', { name: /E2E Tester/ }).waitFor()
     await page.getByRole('button', { name: 'Invite member' }).click()
     const dialog = page.getByRole('dialog')
-    await dialog.getByLabel('E-mail').fill(`friend-${Date.now()}@example.com`)
+    await dialog.getByLabel('E-mail').fill(friend)
+    await dialog.getByLabel('Role').selectOption('viewer')
     await dialog.getByRole('button', { name: 'Create invite' }).click()
-    await dialog.locator('pre code').filter({ hasText: `${base}/invite?token=` }).waitFor()
+    const link = dialog.locator('pre code').filter({ hasText: `${base}/invite?token=` })
+    await link.waitFor()
+    const url = ((await link.textContent()) ?? '').trim()
     await dialog.getByRole('button', { name: 'Done' }).click()
-    await page.getByRole('table', { name: 'Invites' }).waitFor()
+    await page.getByRole('table', { name: 'Invites' }).getByText(friend).waitFor()
     await shot('members')
+    return url
+  })
+
+  await step('they accept the invite and switch between their tenants', async () => {
+    await friendPage.goto(inviteUrl)
+    await friendPage.getByText(`You are logged in as ${friend}`).waitFor()
+    await friendPage.getByRole('button', { name: 'Accept invite' }).click()
+    await friendPage.waitForURL(/\/overview$/)
+    expect((await friendPage.getByTestId('current-tenant').textContent()) === 'E2E Org', 'the invite opens the inviting tenant')
+    await friendPage.getByRole('button', { name: /Switch tenant/ }).click()
+    await friendPage.getByRole('menuitem', { name: /Friend Co/ }).click()
+    await friendPage.getByText('Switched to Friend Co').first().waitFor()
+    expect((await friendPage.getByTestId('current-tenant').textContent()) === 'Friend Co', 'the switcher changes tenant')
+    // As a viewer in E2E Org they could not manage members; in their own tenant they are owner.
+    await friendPage.getByRole('link', { name: 'Members', exact: true }).click()
+    await friendPage.getByRole('button', { name: 'Invite member' }).waitFor()
+    openPages.delete('friend')
+    await friendContext.close()
   })
 
   await step('audit log records the actions', async () => {
@@ -375,6 +414,9 @@ try {
   expect(consoleErrors.length === 0, `no browser console errors:\n${consoleErrors.join('\n')}`)
 } catch (error) {
   failed = true
+  for (const [name, p] of openPages) {
+    await p.screenshot({ path: join(shots, `FAILED-${name}.png`), fullPage: true }).catch(() => {})
+  }
   console.error(error instanceof Error ? error.stack ?? error.message : error)
   if (server) console.error(`--- server output (last lines) ---\n${server.output.slice(-20).join('\n')}`)
   if (workerOutput.length) console.error(`--- worker output ---\n${workerOutput.join('').slice(-3000)}`)

@@ -131,13 +131,17 @@ function TenantSwitcher({ me }: { me: Me }) {
               disabled={switchTenant.isPending}
               onSelect={() => {
                 if (current) return
-                switchTenant.mutate(membership.tenant.id, {
-                  onSuccess: () => {
+                // mutateAsync, not mutate(…, callbacks): the new session resets `me`, which
+                // unmounts this menu before per-call callbacks would run.
+                switchTenant
+                  .mutateAsync(membership.tenant.id)
+                  .then(() => {
                     toast(`Switched to ${membership.tenant.name}`, { variant: 'success' })
                     void navigate({ to: '/overview' })
-                  },
-                  onError: (error) => toast('Could not switch tenant', { description: errorMessage(error), variant: 'error' }),
-                })
+                  })
+                  .catch((error: unknown) =>
+                    toast('Could not switch tenant', { description: errorMessage(error), variant: 'error' }),
+                  )
               }}
             >
               <CheckIcon className={cn(!current && 'invisible')} />
@@ -195,9 +199,11 @@ function UserMenu({ me }: { me: Me }) {
           <DropdownMenuSeparator />
           <DropdownMenuItem
             onSelect={() =>
-              logout.mutate(undefined, {
-                onSettled: () => void navigate({ to: '/login', search: { redirect: undefined } }),
-              })
+              // Clearing the cache unmounts this menu: continue from the promise, not a callback.
+              void logout
+                .mutateAsync()
+                .catch(() => undefined)
+                .then(() => navigate({ to: '/login', search: { redirect: undefined } }))
             }
           >
             <LogOutIcon /> Log out
