@@ -53,6 +53,7 @@ def create_app(settings: Settings) -> Litestar:
     metrics = Metrics()
     metrics.registry.register(DatabaseCollector(db, metrics))
     engine.metrics = metrics
+    engine.use_plugins(plugins, settings.plugin_hook_timeout_seconds)  # rate-limit strategies
     signer = TokenSigner(secret, settings.previous_secret_keys)
 
     @asynccontextmanager

@@ -15,5 +15,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.alerts.email",
     *(f"plugins.verifiers.{name}" for name in (
         "standard_webhooks", "github", "stripe", "hmac_sha256", "api_key", "basic")),
+    *(f"plugins.rate_limits.{name}" for name in (
+        "fixed_window", "token_bucket", "sliding_window")),
 )
 """Modules registered as plugins by ``app.hooks.manager.get_plugin_manager``, in this order."""

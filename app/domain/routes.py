@@ -9,9 +9,15 @@ from app.domain.api_keys.controllers import ApiKeyController
 from app.domain.audit.controllers import AuditController
 from app.domain.auth.controllers import AuthController, MeController
 from app.domain.events.controllers import EventController
+from app.domain.flow.controllers import ConcurrencyController
 from app.domain.members.controllers import InvitesController, MembersController
 from app.domain.metrics.controllers import MetricsController
 from app.domain.plugins.controllers import PluginController
+from app.domain.rate_limits.controllers import (
+    RateLimitController,
+    RateLimitSettingsController,
+    RateLimitStrategyController,
+)
 from app.domain.runs.controllers import RunController, TriggerController
 from app.domain.schedules.controllers import CronController, ScheduleController
 from app.domain.stream.controllers import StreamController
@@ -41,4 +47,8 @@ HANDLERS: list[ControllerRouterHandler] = [
     HookReceiver,
     CronController,
     ScheduleController,
+    RateLimitController,
+    RateLimitStrategyController,
+    RateLimitSettingsController,
+    ConcurrencyController,
 ]

@@ -20,3 +20,6 @@ class EngineConfig:
     """Rows per pass of the lease, deadline and retry sweeps."""
     worker_lost_after: float = 60.0
     """A worker silent for this long (no poll, no heartbeat) is shown as lost."""
+    preference_delay: float = 5.0
+    """Seconds a task with preferred (weighted) labels or a soft-sticky run waits for its
+    preferred worker before any worker may take it (docs/flow-control.md)."""

@@ -13,11 +13,15 @@ from app.db.database import Database
 from app.db.tenancy import TenantContext
 from app.engine.config import EngineConfig
 from app.engine.dispatcher import Dispatcher
+from app.engine.flow import claim as flow_claim
+from app.engine.flow import rate_limits
 from app.engine.queue import claim, control, results
 from app.engine.queue import trigger as triggering
 from app.engine.spec import SpecCache
 
 if TYPE_CHECKING:
+    import pluggy
+
     from app.domain.metrics.collector import Metrics
 
 
@@ -33,6 +37,13 @@ class Engine:
         self.dispatcher = Dispatcher(urls.asyncpg_dsn(db.login_url))
         self.stopping = False
         self.metrics: Metrics | None = None
+        self.rotation = flow_claim.Rotation()
+        self.rate_strategies = rate_limits.Strategies(None)
+        self._flow_first: dict[uuid.UUID, bool] = {}  # per worker: which claim lane goes first
+
+    def use_plugins(self, pm: pluggy.PluginManager, hook_timeout: float = 5.0) -> None:
+        """Take rate-limit strategies from ``pm`` (``register_rate_limit_strategies``)."""
+        self.rate_strategies = rate_limits.Strategies(pm, hook_timeout)
 
     async def start(self) -> None:
         self.dispatcher.start()
@@ -57,30 +68,49 @@ class Engine:
         connection) and claim again whenever work is queued for this tenant."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(wait, self.config.max_poll_wait)
-        first = True
+        flow: flow_claim.FlowContext | None = None
         with self.dispatcher.waiter(tenant_id) as woken:
             while True:
                 woken.clear()
                 async with self.db.raw(TenantContext(tenant_id)) as conn:
-                    if first:
+                    if flow is None:
                         worker = await claim.touch_worker(conn, tenant_id, worker_id)
                         if worker is None:
                             raise NotFound(f"worker {worker_id} is not registered (or stopped)")
                         actions, limit = list(worker["actions"]), min(max_tasks, worker["slots"])
-                        first = False
-                    tasks = await claim.claim(
+                        flow = flow_claim.FlowContext(
+                            worker_id, dict(worker["labels"] or {}), self.rotation,
+                            self.rate_strategies, self.config.preference_delay, self.events)
+                    flow_first = self._flow_first.get(worker_id, False)
+                    claimed = await claim.claim(
                         self.specs, conn, tenant_id, worker_id, actions, limit,
-                        self.config.lease_seconds,
+                        self.config.lease_seconds, flow, flow_first,
                     )
+                self._next_lane(worker_id, flow_first, claimed.flow_waiting)
+                tasks = claimed.tasks
                 remaining = deadline - loop.time()
                 if tasks and self.metrics is not None:
                     self.metrics.tasks_claimed.inc(len(tasks))
                 if tasks or self.stopping or remaining <= 0:
                     return tasks
+                # Held back by a rate limit or a label preference: claim again when it may pass
+                # (no notification announces that), else when work is queued or a slot frees.
+                timeout = remaining if claimed.retry_in is None else min(
+                    remaining, max(claimed.retry_in, 0.02))
                 try:
-                    await asyncio.wait_for(woken.wait(), timeout=remaining)
+                    await asyncio.wait_for(woken.wait(), timeout=timeout)
                 except TimeoutError:
-                    return []
+                    if claimed.retry_in is None or loop.time() >= deadline:
+                        return []
+
+    def _next_lane(self, worker_id: uuid.UUID, flow_first: bool, flow_waiting: bool) -> None:
+        """While flow-controlled tasks wait, the two claim lanes take turns going first."""
+        if flow_waiting:
+            if len(self._flow_first) > 100_000:
+                self._flow_first.clear()
+            self._flow_first[worker_id] = not flow_first
+        else:
+            self._flow_first.pop(worker_id, None)
 
     async def heartbeat(
         self, tenant_id: uuid.UUID, worker_id: uuid.UUID, held: list[tuple[uuid.UUID, uuid.UUID]]
@@ -112,7 +142,10 @@ class Engine:
 
     async def cancel(self, tenant_id: uuid.UUID, run_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         async with self.db.raw(TenantContext(tenant_id)) as conn:
-            return await control.cancel(self.specs, conn, tenant_id, run_ids, self.events)
+            cancelled = await control.cancel(self.specs, conn, tenant_id, run_ids, self.events)
+            if cancelled:  # flow-controlled tasks wait in flow_queue, which control leaves alone
+                await flow_claim.dequeue_runs(conn, tenant_id, list(cancelled))
+            return cancelled
 
     async def replay(self, tenant_id: uuid.UUID, run_id: uuid.UUID, from_task: str | None) -> None:
         async with self.db.raw(TenantContext(tenant_id)) as conn:

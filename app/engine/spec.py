@@ -13,6 +13,7 @@ import msgspec
 import msgspec.structs
 
 from app.domain.workflows.schemas import TaskDefinition, WorkflowDefinition
+from app.engine.flow.spec import FlowSpec, compile_flow
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class WorkflowSpec:
     roots: tuple[str, ...]
     leaves: tuple[str, ...]
     on_failure: str | None = None
+    flow: FlowSpec | None = None
+    """Flow rules (concurrency, rate limits, labels, sticky, default priority), or None."""
 
     def task(self, name: str) -> TaskSpec:
         return self.tasks[name]
@@ -88,6 +91,7 @@ def compile_definition(version_id: uuid.UUID, definition: WorkflowDefinition) ->
         roots=tuple(n for n, t in tasks.items() if not t.parents and t.kind == "task"),
         leaves=leaves,
         on_failure=definition.on_failure.name if definition.on_failure else None,
+        flow=compile_flow(definition),
     )
 
 

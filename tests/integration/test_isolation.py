@@ -102,6 +102,29 @@ async def _triggers(s: Seeding, accounts: list[api.Account]) -> None:
         assert scheduled.status_code == 201, scheduled.text
 
 
+async def _flow(s: Seeding, accounts: list[api.Account]) -> None:
+    """Flow control: a static and a dynamic rate limit, a default strategy, a run holding a
+    concurrency slot and one queued behind it."""
+    for account in accounts:
+        key = api.bearer((await api.create_api_key(s.client, account,
+                                                   scopes=["worker", "trigger"]))["key"])
+        limited = await s.client.put("/api/v1/rate-limits/iso", headers=account.headers,
+                                     json={"limit": 10, "window": "minute"})
+        assert limited.status_code == 200, limited.text
+        settings = await s.client.put("/api/v1/rate-limit-settings", headers=account.headers,
+                                      json={"default_strategy": "token-bucket"})
+        assert settings.status_code == 200, settings.text
+        await p.register_workflow(s.client, key, {
+            "name": "flow", "concurrency": [{"expression": "input.k", "max_runs": 1}],
+            "tasks": [{"name": "t", "rate_limits": [
+                {"key": "iso"}, {"dynamic_key": "'user-' + input.k", "limit": 5,
+                                 "window": "second"}]}]})
+        worker = await p.register_worker(s.client, key, ["flow:t"])
+        await p.trigger(s.client, key, "flow", {"k": "a"})
+        await p.trigger(s.client, key, "flow", {"k": "a"})
+        assert len(await p.poll(s.client, key, worker)) == 1
+
+
 SEEDERS: list[tuple[frozenset[str], Seeder]] = [
     (frozenset({"memberships", "sessions", "audit_log", "api_keys", "invites"}), _identity),
     (frozenset({"workflows", "workflow_versions", "workflow_runs", "task_runs", "queue_items",
@@ -109,6 +132,8 @@ SEEDERS: list[tuple[frozenset[str], Seeder]] = [
     (frozenset({"outbox", "alert_channels", "alert_deliveries", "alert_attempts"}), _alerts),
     (frozenset({"events", "event_subscriptions", "webhooks", "webhook_deliveries", "crons",
                 "schedules"}), _triggers),
+    (frozenset({"flow_queue", "concurrency_holds", "rate_limits", "rate_limit_settings"}),
+     _flow),
 ]
 COVERED = frozenset().union(*(tables for tables, _ in SEEDERS))
 

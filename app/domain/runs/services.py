@@ -27,7 +27,7 @@ async def trigger_one(
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
         raise Invalid("Idempotency-Key must be 1 to 255 characters")
     request = RunRequest(input=body.input, metadata=body.metadata,
-                         priority=body.priority or 2, idempotency_key=idempotency_key)
+                         priority=body.priority, idempotency_key=idempotency_key)
     (triggered,) = await engine.trigger(principal.tenant_id, workflow, [request])
     return triggered
 
@@ -36,7 +36,7 @@ async def trigger_bulk(
     engine: Engine, principal: Principal, workflow: str, body: schemas.BulkRunCreate
 ) -> list[uuid.UUID]:
     requests = [RunRequest(input=item.input, metadata=item.metadata,
-                           priority=item.priority or 2, idempotency_key=item.key)
+                           priority=item.priority, idempotency_key=item.key)
                 for item in body.runs]
     return [t.run_id for t in await engine.trigger(principal.tenant_id, workflow, requests)]
 

@@ -3,13 +3,54 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
 Name = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,100}$",
                                    description="Letters, digits and _ . : - (≤ 100)")]
 MAX_TASKS = 500
+
+# --- flow control (docs/flow-control.md) -------------------------------------------------------
+
+Expression = Annotated[str, msgspec.Meta(min_length=1, max_length=1000,
+                                         description="CEL over `input` and `metadata`")]
+ConcurrencyStrategy = Literal["GROUP_ROUND_ROBIN", "CANCEL_IN_PROGRESS", "CANCEL_NEWEST"]
+Window = Literal["second", "minute", "hour", "day"]
+LabelValue = str | int | float | bool
+
+
+class ConcurrencyLimit(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """At most ``max_runs`` runs (or tasks, at task level) per value of ``expression``."""
+
+    expression: Expression
+    max_runs: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+    strategy: ConcurrencyStrategy = "GROUP_ROUND_ROBIN"
+
+
+MaxRuns = Annotated[int, msgspec.Meta(ge=1, le=100_000, description="a plain cap (one key)")]
+Concurrency = MaxRuns | Annotated[list[ConcurrencyLimit], msgspec.Meta(min_length=1,
+                                                                       max_length=10)]
+
+
+class RateLimitUse(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A task consumes ``units`` of a rate limit: a static ``key`` (its limit set through
+    ``PUT /api/v1/rate-limits/{key}``, or ``limit``/``window`` here as its default) or a
+    ``dynamic_key`` expression (then ``limit`` and ``window`` are required)."""
+
+    key: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    dynamic_key: Expression | None = None
+    units: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | Expression = 1
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)] | None = None
+    window: Window | None = None
+
+
+class DesiredLabel(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A worker label the task needs (``required``) or prefers (``weight`` when not required)."""
+
+    value: LabelValue
+    required: bool = False
+    weight: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 100
 
 
 class TaskDefinition(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -22,6 +63,14 @@ class TaskDefinition(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     backoff_max_seconds: Annotated[float, msgspec.Meta(gt=0, le=7 * 86400)] = 3600.0
     execution_timeout: Annotated[float, msgspec.Meta(gt=0, le=7 * 86400)] = 60.0
     schedule_timeout: Annotated[float, msgspec.Meta(gt=0, le=30 * 86400)] | None = None
+    concurrency: Concurrency | None = None
+    """Task-level limit: at most N of this task running per key (GROUP_ROUND_ROBIN only)."""
+    rate_limits: Annotated[list[RateLimitUse], msgspec.Meta(max_length=10)] = msgspec.field(
+        default_factory=list
+    )
+    desired_labels: Annotated[dict[str, DesiredLabel], msgspec.Meta(max_length=20)] = (
+        msgspec.field(default_factory=dict)
+    )
 
 
 class WorkflowDefinition(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -39,6 +88,12 @@ class WorkflowDefinition(msgspec.Struct, forbid_unknown_fields=True, omit_defaul
     """Runs once when the run failed, after every other task finished; gets their errors."""
     on_success: TaskDefinition | None = None
     """Runs after every leaf task succeeded (its output is not part of the run's output)."""
+    concurrency: Concurrency | None = None
+    """Workflow-level limit: at most N unfinished runs per key."""
+    default_priority: Annotated[int, msgspec.Meta(ge=1, le=3)] | None = None
+    """Priority of runs triggered without one (1 low, 2 normal, 3 high; default 2)."""
+    sticky: Literal["none", "soft", "hard"] | None = None
+    """Keep a run's tasks on the worker that ran its first task: when possible, or always."""
 
 
 class Registered(msgspec.Struct):

@@ -1,4 +1,5 @@
-"""Leasing ready tasks to a worker; heartbeats; task logs."""
+"""Leasing ready tasks to a worker (plain tasks here, flow-controlled ones through
+:mod:`app.engine.flow.claim`); heartbeats; task logs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from app.engine import feed, queries
+from app.engine.flow import claim as flow_claim
 from app.engine.queue.specs import spec_for
 from app.engine.spec import SpecCache
 
@@ -31,18 +33,57 @@ class Assignment:
     """For an on-failure task: the error of each failed task of the run."""
 
 
+@dataclass(slots=True)
+class Claimed:
+    tasks: list[Assignment]
+    retry_in: float | None = None
+    """Seconds until a flow-controlled task held back for now (rate limit, preference) may
+    pass: a parked poll claims again then, without a notification."""
+    flow_waiting: bool = False
+    """Flow-controlled tasks of these actions are queued (the next claim offers them first)."""
+
+
 async def claim(
     cache: SpecCache, conn: asyncpg.Connection, tenant_id: uuid.UUID, worker_id: uuid.UUID,
     actions: list[str], limit: int, lease_seconds: float,
+    flow: flow_claim.FlowContext | None = None, flow_first: bool = False,
+) -> Claimed:
+    """Lease up to ``limit`` tasks (in the caller's transaction).
+
+    Plain tasks come from ``queue_items`` in one statement that also says whether
+    flow-controlled tasks wait for these actions; only then does the flow lane run
+    (:mod:`app.engine.flow.claim`). When both lanes have work they take turns going first
+    (``flow_first``), so neither starves the other.
+    """
+    rows: list[asyncpg.Record] = []
+    retry_in: float | None = None
+    flow_waiting = False
+    if flow is not None and flow_first:
+        lane = await flow_claim.claim(cache, conn, tenant_id, flow, actions, limit, lease_seconds)
+        rows.extend(lane.rows)
+        retry_in = lane.retry_in
+        flow_waiting = True
+    if len(rows) < limit:
+        plain = await conn.fetch(queries.get("claim"), tenant_id, actions, limit - len(rows),
+                                 worker_id, lease_seconds)
+        flow_waiting = flow_waiting or bool(plain and plain[0]["flow_waiting"])
+        rows.extend(row for row in plain if row["id"] is not None)
+        if flow is not None and not flow_first and flow_waiting and len(rows) < limit:
+            lane = await flow_claim.claim(cache, conn, tenant_id, flow, actions,
+                                          limit - len(rows), lease_seconds)
+            rows.extend(lane.rows)
+            retry_in = lane.retry_in
+    return Claimed(await _assignments(cache, conn, tenant_id, rows), retry_in, flow_waiting)
+
+
+async def _assignments(
+    cache: SpecCache, conn: asyncpg.Connection, tenant_id: uuid.UUID, rows: list[asyncpg.Record],
 ) -> list[Assignment]:
-    """Lease up to ``limit`` tasks (in the caller's transaction)."""
-    rows = await conn.fetch(
-        queries.get("claim"), tenant_id, actions, limit, worker_id, lease_seconds
-    )
+    """What the worker needs for each leased task: the run's input and metadata, parent
+    outputs, and for an on-failure task the errors of the failed ones."""
     if not rows:
         return []
     run_ids = list({row["run_id"] for row in rows})
-    await feed.publish(conn, [(tenant_id, run_id) for run_id in run_ids])
     runs = {r["id"]: r for r in await conn.fetch(queries.get("start_runs"), tenant_id, run_ids)}
     wanted: dict[uuid.UUID, tuple[str, ...]] = {}
     for row in rows:

@@ -149,10 +149,15 @@ async def propagate(
     cancel_runs: list[uuid.UUID] = []
     cancel_names: list[str] = []
     cancel_reasons: list[str] = []
+    freed: set[uuid.UUID] = set()
     for change in changes:
         assert change.version_id is not None
         spec = await spec_for(cache, conn, change.tenant_id, change.version_id)
         task = spec.task(change.task_name)
+        if spec.flow is not None and spec.flow.active:
+            # Flow control: a task of this workflow left `running` (or its run may finish), which
+            # can free a concurrency slot — wake the tenant's parked polls to claim again.
+            freed.add(change.tenant_id)
         if change.status == "succeeded":
             for child in task.children:
                 releases[0].append(change.tenant_id)
@@ -165,6 +170,8 @@ async def propagate(
                 cancel_runs.append(change.run_id)
                 cancel_names.append(name)
                 cancel_reasons.append(reason)
+    for tenant in freed:
+        await conn.execute(queries.get("notify_queue"), str(tenant))
     if releases[0]:
         ready = await conn.fetch(queries.get("release_children"), *releases)
         await enqueue(conn, [row for row in ready if row["status"] == "queued"])

@@ -13,6 +13,7 @@ import msgspec
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.ids import uuid7
 from app.engine import feed, queries
+from app.engine.flow import admission
 from app.engine.spec import SpecCache, WorkflowSpec
 
 _encode = msgspec.json.Encoder(order="sorted")
@@ -22,7 +23,8 @@ _encode = msgspec.json.Encoder(order="sorted")
 class RunRequest:
     input: Any
     metadata: dict[str, Any] = field(default_factory=dict)
-    priority: int = 2
+    priority: int | None = None
+    """1 low, 2 normal, 3 high; None: the workflow's ``default_priority`` (else 2)."""
     idempotency_key: str | None = None
     parent_run_id: uuid.UUID | None = None
     parent_task_run_id: uuid.UUID | None = None
@@ -63,12 +65,18 @@ async def trigger(
     workflow_id, spec = await latest_spec(cache, conn, tenant_id, workflow)
     ids = [uuid7() for _ in requests]
     encoded = [r.encoded() for r in requests]
+    default_priority = spec.flow.default_priority if spec.flow is not None else 2
+    priority = {run_id: r.priority or default_priority for run_id, r in zip(ids, requests,
+                                                                            strict=True)}
+    # Flow keys are evaluated before anything is written: a bad key is a 422 for this trigger.
+    evaluated = admission.evaluate_runs(spec, [(r.input, r.metadata) for r in requests])
+    flows = dict(zip(ids, evaluated, strict=True)) if evaluated is not None else {}
     hashes = [request_hash(i, m) if r.idempotency_key else None
               for r, (i, m) in zip(requests, encoded, strict=True)]
     inserted = {row["id"] for row in await conn.fetch(
         queries.get("insert_runs"), tenant_id, workflow_id, spec.version_id, spec.name,
         len(spec.tasks), ids, [i for i, _ in encoded], [m for _, m in encoded],
-        [r.priority for r in requests], [r.idempotency_key for r in requests], hashes,
+        [priority[i] for i in ids], [r.idempotency_key for r in requests], hashes,
         [r.parent_run_id for r in requests], [r.parent_task_run_id for r in requests],
         [r.child_key for r in requests],
     )}
@@ -77,8 +85,7 @@ async def trigger(
         results = await _resolve_conflicts(conn, tenant_id, requests, ids, hashes, inserted)
     fresh = [r.run_id for r in results if r.created]
     if fresh:
-        priorities = {run_id: req.priority for run_id, req in zip(ids, requests, strict=True)}
-        await _insert_tasks(conn, tenant_id, spec, fresh, priorities)
+        await _insert_tasks(cache, conn, tenant_id, spec, fresh, priority, flows)
         await conn.execute(queries.get("notify_queue"), str(tenant_id))
         await feed.publish(conn, [(tenant_id, run_id) for run_id in fresh])
     return results
@@ -118,29 +125,44 @@ async def _resolve_conflicts(
 
 
 async def _insert_tasks(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, spec: WorkflowSpec,
+    cache: SpecCache, conn: asyncpg.Connection, tenant_id: uuid.UUID, spec: WorkflowSpec,
     run_ids: list[uuid.UUID], priorities: dict[uuid.UUID, int],
+    flows: dict[uuid.UUID, dict[str, dict[str, Any]]],
 ) -> None:
-    columns: list[list[Any]] = [[] for _ in range(13)]
+    columns: list[list[Any]] = [[] for _ in range(14)]
     roots: tuple[list[uuid.UUID], list[str], list[int]] = ([], [], [])
+    flow_roots: list[tuple[uuid.UUID, uuid.UUID, str, int, dict[str, Any]]] = []
     for run_id in run_ids:
         priority = priorities[run_id]
+        run_flow = flows.get(run_id, {})
         for task in spec.tasks.values():
             task_id = uuid7()
+            flow = run_flow.get(task.name)
             for column, value in zip(columns, (
                 task_id, run_id, task.name, task.action, task.max_attempts, len(task.parents),
                 priority, task.execution_timeout, task.backoff_factor, task.backoff_max_seconds,
-                task.is_leaf, task.kind, task.schedule_timeout,
+                task.is_leaf, task.kind, task.schedule_timeout, admission.encode(flow),
             ), strict=True):
                 column.append(value)
             if not task.parents and task.kind == "task":
-                roots[0].append(task_id)
-                roots[1].append(task.action)
-                roots[2].append(priority)
+                if flow is not None:
+                    flow_roots.append((task_id, run_id, task.action, priority, flow))
+                else:
+                    roots[0].append(task_id)
+                    roots[1].append(task.action)
+                    roots[2].append(priority)
     await conn.execute(queries.get("insert_tasks"), tenant_id, *columns)
-    await conn.execute(
-        queries.get("enqueue"), [tenant_id] * len(roots[0]), roots[0], roots[1], roots[2]
-    )
+    if roots[0]:
+        await conn.execute(queries.get("enqueue_roots"), tenant_id, *roots)
+    if flow_roots:
+        # CANCEL_* concurrency strategies decide before the roots are queued: a new run over
+        # its limit may be cancelled at once (CANCEL_NEWEST) or cancel older ones.
+        first = {run_id: next(iter(f.values())) for run_id, f in flows.items() if f}
+        cancelled = await admission.settle(
+            cache, conn, tenant_id, [(run_id, first[run_id]) for run_id in run_ids
+                                     if run_id in first])
+        await admission.enqueue_roots(conn, tenant_id, [
+            r for r in flow_roots if r[1] not in cancelled])
 
 
 @dataclass(slots=True)

@@ -1,31 +1,38 @@
 -- name: claim
--- Take up to $3 ready tasks of the worker's actions, highest priority then oldest, and lease them.
+-- Take up to $3 ready plain tasks of the worker's actions in rank order (priority with aging) and
+-- lease them. Always one row more: flow_waiting says whether flow-controlled tasks of these
+-- actions are queued too (then the row's task columns are NULL when nothing was leased).
 WITH candidates AS (
-  SELECT q.tenant_id, q.id, q.priority
+  SELECT q.tenant_id, q.id, q.rank
   FROM unnest($2::text[]) AS a(action)
   CROSS JOIN LATERAL (
-    SELECT tenant_id, id, priority FROM queue_items
+    SELECT tenant_id, id, rank FROM queue_items
     WHERE tenant_id = $1 AND action = a.action
-    ORDER BY priority DESC, id
+    ORDER BY rank, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
   ) AS q
-  ORDER BY q.priority DESC, q.id
+  ORDER BY q.rank, q.id
   LIMIT $3
 ), picked AS (
   DELETE FROM queue_items d USING candidates c
   WHERE d.tenant_id = c.tenant_id AND d.id = c.id
   RETURNING d.task_run_id
+), leased AS (
+  UPDATE task_runs t
+  SET status = 'running', attempt = t.attempt + 1, worker_id = $4, lease_id = gen_random_uuid(),
+      lease_expires_at = now() + make_interval(secs => $5), started_at = now(),
+      deadline_at = now() + make_interval(secs => t.execution_timeout), retry_at = NULL,
+      wait_reason = NULL, schedule_deadline_at = NULL
+  FROM picked p
+  WHERE t.tenant_id = $1 AND t.id = p.task_run_id AND t.status = 'queued'
+  RETURNING t.id, t.run_id, t.task_name, t.action, t.attempt, t.lease_id, t.execution_timeout,
+    t.kind
 )
-UPDATE task_runs t
-SET status = 'running', attempt = t.attempt + 1, worker_id = $4, lease_id = gen_random_uuid(),
-    lease_expires_at = now() + make_interval(secs => $5), started_at = now(),
-    deadline_at = now() + make_interval(secs => t.execution_timeout), retry_at = NULL,
-    wait_reason = NULL, schedule_deadline_at = NULL
-FROM picked p
-WHERE t.tenant_id = $1 AND t.id = p.task_run_id AND t.status = 'queued'
-RETURNING t.id, t.run_id, t.task_name, t.action, t.attempt, t.lease_id, t.execution_timeout,
-  t.kind;
+SELECT l.*, w.flow_waiting
+FROM (SELECT EXISTS (SELECT 1 FROM flow_queue f
+                     WHERE f.tenant_id = $1 AND f.action = ANY($2::text[])) AS flow_waiting) AS w
+LEFT JOIN leased l ON true;
 
 -- name: start_runs
 -- Mark runs running at their first claimed task, and return what their tasks need.
@@ -57,7 +64,7 @@ RETURNING deadline_at;
 -- Record a sign of life from a worker; no row means the worker is unknown or stopped.
 UPDATE workers SET last_heartbeat_at = now(), status = 'active'
 WHERE tenant_id = $1 AND id = $2 AND status <> 'stopped'
-RETURNING actions, slots;
+RETURNING actions, slots, labels;
 
 -- name: extend_leases
 -- Heartbeat: extend the leases the worker still holds; the others are missing from the result.
