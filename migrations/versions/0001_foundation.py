@@ -208,6 +208,42 @@ def upgrade() -> None:
         )
     op.execute("REVOKE CREATE ON SCHEMA kiln_private FROM kiln_auth")
 
+    # Login throttling: failed attempts per e-mail and per client address, kept a short while.
+    # Not tenant data (a login has no tenant yet): reachable only through these functions, which
+    # run as the migration owner.
+    script("""
+    CREATE TABLE kiln_private.login_failures (
+      key text NOT NULL,
+      at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE INDEX login_failures_key_at ON kiln_private.login_failures (key, at);
+
+    CREATE FUNCTION kiln_private.login_retry_after(p_keys text[], p_limits int[], p_window int)
+      RETURNS int LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS
+      $$ SELECT coalesce(max(ceil(extract(epoch FROM
+             f.oldest + make_interval(secs => p_window) - now()))::int), 0)
+         FROM (SELECT k.key, k.lim, min(l.at) AS oldest, count(l.at) AS n
+               FROM unnest(p_keys, p_limits) AS k(key, lim)
+               LEFT JOIN kiln_private.login_failures l
+                 ON l.key = k.key AND l.at > now() - make_interval(secs => p_window)
+               GROUP BY k.key, k.lim) AS f
+         WHERE f.n >= f.lim $$;
+
+    CREATE FUNCTION kiln_private.record_login_failure(p_keys text[], p_window int)
+      RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS
+      $$ DELETE FROM kiln_private.login_failures
+           WHERE key = ANY(p_keys) AND at < now() - make_interval(secs => p_window);
+         INSERT INTO kiln_private.login_failures (key) SELECT unnest(p_keys) $$;
+
+    CREATE FUNCTION kiln_private.clear_login_failures(p_key text)
+      RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS
+      $$ DELETE FROM kiln_private.login_failures WHERE key = p_key $$;
+    """)
+    for signature in ("login_retry_after(text[], int[], int)",
+                      "record_login_failure(text[], int)", "clear_login_failures(text)"):
+        op.execute(f"REVOKE ALL ON FUNCTION kiln_private.{signature} FROM PUBLIC")
+        op.execute(f"GRANT EXECUTE ON FUNCTION kiln_private.{signature} TO kiln_authenticator")
+
 
 def downgrade() -> None:
     op.execute("DROP SCHEMA kiln_private CASCADE")

@@ -41,6 +41,8 @@ def _cookies(scope: Scope) -> dict[str, str]:
 # a Kiln credential: incoming webhooks (their verifier reads it) and the metrics scrape (its own
 # token). They get no principal.
 SELF_AUTHENTICATED = ("/hooks/", "/metrics")
+# Opening a session must work whatever stale session cookie the browser still holds.
+COOKIES_IGNORED = frozenset({"/api/v1/auth/login", "/api/v1/auth/signup"})
 
 
 def authentication_middleware(app: ASGIApp) -> ASGIApp:
@@ -65,7 +67,7 @@ def authentication_middleware(app: ASGIApp) -> ASGIApp:
                 principal = await authenticate.from_session_token(
                     state.db, state.signer, credential, via_cookie=False
                 )
-        else:
+        elif scope.get("path") not in COOKIES_IGNORED:
             cookies = _cookies(scope)
             token = cookies.get(authenticate.SESSION_COOKIE)
             if token:

@@ -15,7 +15,7 @@ from app.db.database import Database
 from app.db.models import Membership, Session, Tenant, User
 from app.db.tenancy import TenantContext
 from app.domain.audit import services as audit
-from app.domain.auth import passwords, schemas
+from app.domain.auth import passwords, schemas, throttle
 from app.domain.auth.principal import Principal
 from app.domain.auth.tokens import SessionClaims, TokenSigner
 
@@ -99,10 +99,13 @@ async def login(
     db: Database, config: AuthConfig, body: schemas.LoginRequest, ip: str | None
 ) -> schemas.SessionOut:
     assert db.pool is not None
+    await throttle.check(db, body.email, ip)
     row = await db.pool.fetchrow("select * from kiln_private.login_lookup($1)", body.email.strip())
     ok = await passwords.verify_password(row["password_hash"] if row else None, body.password)
     if row is None or not ok:
+        await throttle.failed(db, body.email, ip)
         raise Unauthorized(LOGIN_FAILED)
+    await throttle.succeeded(db, body.email)
     user = await load_user(db, row["user_id"])
     memberships = await _memberships(db, user.id)
     return await open_session(
