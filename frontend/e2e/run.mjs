@@ -383,7 +383,7 @@ try {
   })
 
   for (const [name, path, heading] of [
-    ['overview', '/overview', 'Overview'],
+    ['overview', '/overview', 'Runs over time'], // the lazily loaded charts
     ['workflows', '/workflows', 'Workflows'],
     ['workflow', '/workflows/hello-kiln', 'hello-kiln'],
     ['workers', '/workers', 'Workers'],
