@@ -9,6 +9,7 @@ commit and the alert.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import uuid
 from collections import defaultdict
@@ -68,6 +69,8 @@ SELECT $1, $2, $3, $4, $5, $6, $7,
 class RelayConfig(LoopConfig):
     batch: int = 200
     """Outbox rows per transaction."""
+    concurrency: int = 50
+    """Runs whose events are broadcast to plugins at the same time."""
 
 
 def matches(channel: asyncpg.Record, event: LifecycleEvent) -> bool:
@@ -106,32 +109,49 @@ class OutboxRelay(Loop):
             channels: dict[uuid.UUID, list[asyncpg.Record]] = defaultdict(list)
             for channel in await conn.fetch(CHANNELS, tenants):
                 channels[channel["tenant_id"]].append(channel)
+            events = await self._events(rows)
+            await self._notify(events)
             created = 0
-            for row in rows:
-                created += await self._relay(conn, row, channels[row["tenant_id"]])
+            for event in events:
+                if event.event in outbox_events.CHANNEL_EVENTS:
+                    for channel in channels[event.tenant_id]:
+                        if matches(channel, event):
+                            created += await self._schedule(conn, channel, event)
             await conn.execute(DELETE, [r["tenant_id"] for r in rows], [r["id"] for r in rows])
         log.info("outbox relayed", action="alerts.relayed", events=len(rows), deliveries=created)
         if created and self.on_deliveries is not None:
             self.on_deliveries()
         return len(rows)
 
-    async def _relay(
-        self, conn: asyncpg.Connection, row: asyncpg.Record, channels: list[asyncpg.Record]
-    ) -> int:
-        payload = row["payload"] if isinstance(row["payload"], dict) else {}
-        event = await self.alerting.with_run_url(LifecycleEvent.from_outbox(
-            row["tenant_id"], row["id"], row["event"], payload
-        ))
-        hook = outbox_events.EVENT_HOOKS.get(event.event)
-        if hook and outbox_events.implemented(self.alerting.pm, hook):
-            await self.alerting.pm.broadcast(hook, event=event, egress=self.alerting.egress)
-        if event.event not in outbox_events.CHANNEL_EVENTS:
-            return 0
-        created = 0
-        for channel in channels:
-            if matches(channel, event):
-                created += await self._schedule(conn, channel, event)
-        return created
+    async def _events(self, rows: list[asyncpg.Record]) -> list[LifecycleEvent]:
+        events = []
+        for row in rows:
+            payload = row["payload"] if isinstance(row["payload"], dict) else {}
+            events.append(await self.alerting.with_run_url(LifecycleEvent.from_outbox(
+                row["tenant_id"], row["id"], row["event"], payload
+            )))
+        return events
+
+    async def _notify(self, events: list[LifecycleEvent]) -> None:
+        """Broadcast the ``on_*`` hooks of a batch. Events of one run (or one worker) reach
+        plugins in outbox order; different runs are notified concurrently, so one slow plugin
+        costs a batch about one hook timeout, not one per event."""
+        streams: dict[str, list[LifecycleEvent]] = defaultdict(list)
+        for event in events:
+            hook = outbox_events.EVENT_HOOKS.get(event.event)
+            if hook and outbox_events.implemented(self.alerting.pm, hook):
+                streams[event.run_id or event.worker_id or str(event.outbox_id)].append(event)
+        gate = asyncio.Semaphore(self.relay_config.concurrency)
+
+        async def notify(stream: list[LifecycleEvent]) -> None:
+            async with gate:
+                for event in stream:
+                    await self.alerting.pm.broadcast(
+                        outbox_events.EVENT_HOOKS[event.event], event=event,
+                        egress=self.alerting.egress,
+                    )
+
+        await asyncio.gather(*(notify(stream) for stream in streams.values()))
 
     async def _schedule(
         self, conn: asyncpg.Connection, channel: asyncpg.Record, event: LifecycleEvent
