@@ -151,11 +151,15 @@ def _at_revision(rev: str, argv: list[str]) -> int:
         path = os.pathsep.join([str(snapshot), str(snapshot / "sdk"),
                                 os.environ.get("PYTHONPATH", "")])
         env = {**os.environ, "PYTHONPATH": path, "KILN_BENCH_REVISION": commit}
-        try:
-            return subprocess.run([sys.executable, "-m", "kiln_bench", *argv], env=env,
-                                  check=False).returncode
-        except KeyboardInterrupt:
-            return 130  # the child got the same Ctrl-C and cleans up after itself
+        child = subprocess.Popen([sys.executable, "-m", "kiln_bench", *argv], env=env)
+        signal.signal(signal.SIGTERM, lambda *_: child.terminate())  # the child cleans up
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                # Ctrl-C reached the child too and it is cleaning up: wait for it (not
+                # subprocess.run, which would SIGKILL it and orphan its servers).
+                continue
     finally:
         shutil.rmtree(snapshot, ignore_errors=True)
 

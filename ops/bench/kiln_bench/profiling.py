@@ -25,9 +25,12 @@ from kiln_bench.bench import Bench, Stack
 from kiln_bench.report import RESULTS_DIR
 
 # Leaf frames that mean "waiting": uvloop's loop is C, so a waiting loop shows as Runner.run.
-IDLE_LEAVES = ("select (selectors.py", "poll (selectors.py", "_run_once (asyncio/base_events.py",
-               "Runner.run (asyncio/runners.py", "run_forever (asyncio/base_events.py",
-               "wait (threading.py", "_worker (concurrent/futures/thread.py")
+IDLE_LEAVES = (
+    "select (selectors.py", "EpollSelector.select (selectors.py", "poll (selectors.py",
+    "_run_once (asyncio/base_events.py", "Runner.run (asyncio/runners.py",
+    "run_forever (asyncio/base_events.py", "wait (threading.py",
+    "_worker (concurrent/futures/thread.py",
+)
 RATE = 100
 _FRAME = re.compile(r"^(?P<fn>.*?) \((?P<path>[^()]*?)(?::\d+)?\)$")
 
