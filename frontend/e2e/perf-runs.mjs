@@ -93,6 +93,8 @@ try {
     await page.getByLabel('Password').fill(password)
     await page.getByRole('button', { name: 'Log in' }).click()
     await page.waitForURL((url) => !url.pathname.startsWith('/login'))
+    // Let the landing page finish loading, so only what /runs needs is counted below.
+    await page.waitForLoadState('networkidle')
     if (!warm) {
       // Cold: empty HTTP cache, as on a first visit (the session cookie stays).
       const cdp = await context.newCDPSession(page)
