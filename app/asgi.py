@@ -24,6 +24,7 @@ from app.domain.auth.middleware import authentication_middleware
 from app.domain.auth.services import AuthConfig
 from app.domain.auth.tokens import TokenSigner
 from app.domain.metrics.collector import DatabaseCollector, Metrics
+from app.domain.quotas.services import Limits, Quotas
 from app.domain.webhooks.public import bypass_for_receiver
 from app.engine.config import EngineConfig
 from app.engine.runtime import Engine
@@ -50,6 +51,11 @@ def create_app(settings: Settings) -> Litestar:
         worker_lost_after=max(settings.lease_seconds, settings.max_poll_wait) * 2,
     ), events=outbox_events.wanted(plugins))
     leader = LeaderElection(urls.asyncpg_dsn(login_url), [])
+    quotas = Quotas(db, Limits(
+        runs_per_minute=settings.quota_runs_per_minute, max_queued=settings.quota_max_queued,
+        max_workflows=settings.quota_max_workflows,
+        max_payload_bytes=settings.quota_max_payload_bytes,
+    ))
     metrics = Metrics()
     metrics.registry.register(DatabaseCollector(db, metrics))
     engine.metrics = metrics
@@ -80,6 +86,7 @@ def create_app(settings: Settings) -> Litestar:
         "db": db,
         "engine": engine,
         "leader": leader,
+        "quotas": quotas,
         "metrics": metrics,
         "plugins": plugins,
         "signer": signer,

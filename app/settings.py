@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     """When set, ``GET /metrics`` needs ``Authorization: Bearer <token>`` (its labels name
     tenants: set it on a shared deployment)."""
 
+    quota_runs_per_minute: int = 600_000
+    """Runs a tenant may start per minute (tenants.quotas may override each quota)."""
+    quota_max_queued: int = 1_000_000
+    quota_max_workflows: int = 1_000
+    quota_max_payload_bytes: int = 512 * 1024
+
     run_loops: bool = True
     """Run the background loops in this process (tests of a single loop turn them off)."""
 

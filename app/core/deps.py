@@ -11,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from app.db.database import Database
 from app.domain.auth.guards import current_principal
 from app.domain.auth.principal import Principal
+from app.domain.quotas.services import Quotas
 from app.engine.runtime import Engine
 
 
@@ -24,6 +25,11 @@ def provide_engine(state: State) -> Engine:
     return engine
 
 
+def provide_quotas(state: State) -> Quotas:
+    quotas: Quotas = state.quotas
+    return quotas
+
+
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return current_principal(request)
 
@@ -35,6 +41,7 @@ def provide_client_ip(request: Request[Any, Any, Any]) -> str | None:
 DEPENDENCIES = {
     "db": Provide(provide_db, sync_to_thread=False),
     "engine": Provide(provide_engine, sync_to_thread=False),
+    "quotas": Provide(provide_quotas, sync_to_thread=False),
     "principal": Provide(provide_principal, sync_to_thread=False),
     "client_ip": Provide(provide_client_ip, sync_to_thread=False),
 }
@@ -42,5 +49,6 @@ DEPENDENCIES = {
 # Handler parameter types: name the dependency explicitly (Litestar 3 drops inferred ones).
 DB = NamedDependency[Database]
 EngineDep = NamedDependency[Engine]
+QuotasDep = NamedDependency[Quotas]
 Caller = NamedDependency[Principal]
 ClientIP = NamedDependency[str | None]

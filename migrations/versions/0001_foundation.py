@@ -66,6 +66,7 @@ def upgrade() -> None:
       name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
       run_retention_days integer NOT NULL DEFAULT 30
         CHECK (run_retention_days BETWEEN 1 AND 3650),
+      quotas jsonb NOT NULL DEFAULT '{}',
       created_at timestamptz NOT NULL DEFAULT now()
     );
     CREATE TABLE users (
@@ -142,6 +143,16 @@ def upgrade() -> None:
     for table in ("memberships", "sessions", "invites", "api_keys"):
         tenant_table(table)
     tenant_table("audit_log", tenant_privileges="SELECT, INSERT")
+
+    # Per-tenant usage counters behind the quotas (a fixed one-minute window of runs started).
+    script("""
+    CREATE TABLE tenant_usage (
+      tenant_id uuid PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+      window_start timestamptz NOT NULL,
+      runs integer NOT NULL CHECK (runs >= 0)
+    );
+    """)
+    tenant_table("tenant_usage", tenant_privileges="SELECT, INSERT, UPDATE")
 
     # users is global (one account, many tenants): visible to yourself and to members of the
     # current tenant; writable only as yourself.

@@ -128,7 +128,7 @@ async def _flow(s: Seeding, accounts: list[api.Account]) -> None:
 SEEDERS: list[tuple[frozenset[str], Seeder]] = [
     (frozenset({"memberships", "sessions", "audit_log", "api_keys", "invites"}), _identity),
     (frozenset({"workflows", "workflow_versions", "workflow_runs", "task_runs", "queue_items",
-                "workers", "task_attempts", "task_logs"}), _engine),
+                "workers", "task_attempts", "task_logs", "tenant_usage"}), _engine),
     (frozenset({"outbox", "alert_channels", "alert_deliveries", "alert_attempts"}), _alerts),
     (frozenset({"events", "event_subscriptions", "webhooks", "webhook_deliveries", "crons",
                 "schedules"}), _triggers),

@@ -18,7 +18,16 @@ from app.db.models.engine import (
     WorkflowRun,
     WorkflowVersion,
 )
-from app.db.models.identity import ApiKey, AuditEntry, Invite, Membership, Session, Tenant, User
+from app.db.models.identity import (
+    ApiKey,
+    AuditEntry,
+    Invite,
+    Membership,
+    Session,
+    Tenant,
+    TenantUsage,
+    User,
+)
 
 __all__ = [
     "ApiKey",
@@ -33,6 +42,7 @@ __all__ = [
     "TaskLog",
     "TaskRun",
     "Tenant",
+    "TenantUsage",
     "User",
     "Worker",
     "Workflow",

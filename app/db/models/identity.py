@@ -87,3 +87,13 @@ class AuditEntry(Base):
     target_id: Mapped[str | None]
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     ip: Mapped[str | None]
+
+
+class TenantUsage(Base):
+    """The fixed-window counter behind the runs-per-minute quota (app/domain/quotas)."""
+
+    __tablename__ = "tenant_usage"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    window_start: Mapped[dt.datetime]
+    runs: Mapped[int]

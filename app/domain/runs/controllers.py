@@ -11,9 +11,10 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.core import pagination
-from app.core.deps import DB, Caller, EngineDep
+from app.core.deps import DB, Caller, EngineDep, QuotasDep
 from app.domain.auth.guards import requires
 from app.domain.auth.principal import Permission
+from app.domain.quotas.services import payload_size
 from app.domain.runs import schemas, services
 
 
@@ -24,11 +25,12 @@ class TriggerController(Controller):
 
     @post("/", operation_id="triggerRun", summary="Start a run of a workflow")
     async def trigger(
-        self, db: DB, engine: EngineDep, principal: Caller, name: FromPath[str],
-        data: JSONBody[schemas.RunCreate],
+        self, db: DB, engine: EngineDep, quotas: QuotasDep, principal: Caller,
+        name: FromPath[str], data: JSONBody[schemas.RunCreate],
         idempotency_key: Annotated[str | None, HeaderParameter(
             name="Idempotency-Key", description="Same key and body → the same run")] = None,
     ) -> Response[schemas.Run]:
+        await quotas.admit_runs(principal.tenant_id, [payload_size(data.input)])
         triggered = await services.trigger_one(engine, principal, name, data, idempotency_key)
         run = await services.get_run(db, engine, principal, triggered.run_id)
         return Response(run, status_code=HTTP_201_CREATED if triggered.created else HTTP_200_OK)
@@ -36,9 +38,10 @@ class TriggerController(Controller):
     @post("/bulk", operation_id="triggerRuns", status_code=HTTP_201_CREATED,
           summary="Start many runs of a workflow in one transaction")
     async def trigger_bulk(
-        self, engine: EngineDep, principal: Caller, name: FromPath[str],
+        self, engine: EngineDep, quotas: QuotasDep, principal: Caller, name: FromPath[str],
         data: JSONBody[schemas.BulkRunCreate],
     ) -> schemas.BulkRunsCreated:
+        await quotas.admit_runs(principal.tenant_id, [payload_size(r.input) for r in data.runs])
         return schemas.BulkRunsCreated(
             ids=await services.trigger_bulk(engine, principal, name, data)
         )

@@ -14,10 +14,12 @@ from litestar.status_codes import (
 )
 
 from app.core import pagination
-from app.core.deps import DB, Caller, EngineDep
+from app.core.deps import DB, Caller, EngineDep, QuotasDep
 from app.core.errors import Conflict
 from app.domain.auth.guards import requires
 from app.domain.auth.principal import Permission
+from app.domain.durable import services as durable
+from app.domain.quotas.services import payload_size
 from app.domain.workers import schemas, services
 from app.engine.queue.trigger import ChildRequest
 
@@ -43,11 +45,13 @@ class WorkerController(Controller):
         data: JSONBody[schemas.PollRequest],
     ) -> schemas.PollResponse:
         tasks = await engine.poll(principal.tenant_id, worker_id, data.max_tasks, data.wait)
+        logs = await durable.resumed_logs(engine, principal.tenant_id, tasks)
         return schemas.PollResponse(tasks=[schemas.Assignment(
             task_run_id=t.task_run_id, lease_id=t.lease_id, run_id=t.run_id,
             workflow=t.workflow, task=t.task, action=t.action, attempt=t.attempt,
             input=t.input, metadata=t.metadata, parents=t.parents,
-            execution_timeout=t.execution_timeout, errors=t.errors) for t in tasks])
+            execution_timeout=t.execution_timeout, errors=t.errors,
+            durable_log=logs.get(t.task_run_id, [])) for t in tasks])
 
     @post("/{worker_id:uuid}/heartbeat", operation_id="heartbeat", status_code=HTTP_200_OK,
           guards=WORKER, summary="Extend leases; the reply lists tasks to stop")
@@ -95,10 +99,11 @@ class WorkerController(Controller):
     @post("/{worker_id:uuid}/spawn", operation_id="spawnChildren", status_code=HTTP_201_CREATED,
           guards=WORKER, summary="Start child runs of a running task (deduplicated by key)")
     async def spawn(
-        self, engine: EngineDep, principal: Caller, worker_id: FromPath[uuid.UUID],
-        data: JSONBody[schemas.SpawnRequest],
+        self, engine: EngineDep, quotas: QuotasDep, principal: Caller,
+        worker_id: FromPath[uuid.UUID], data: JSONBody[schemas.SpawnRequest],
     ) -> schemas.SpawnResponse:
         del worker_id  # fenced on the parent's lease
+        await quotas.admit_runs(principal.tenant_id, [payload_size(c.input) for c in data.children])
         spawned = await engine.spawn(
             principal.tenant_id, data.task_run_id, data.lease_id, data.workflow,
             [ChildRequest(input=c.input, metadata=c.metadata, key=c.key, priority=c.priority)

@@ -7,7 +7,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.core import pagination
-from app.core.deps import DB, Caller
+from app.core.deps import DB, Caller, QuotasDep
 from app.domain.auth.guards import requires
 from app.domain.auth.principal import Permission
 from app.domain.workflows import schemas, services
@@ -20,8 +20,11 @@ class WorkflowController(Controller):
     @post("/", operation_id="registerWorkflow", guards=[requires(Permission.WORKER)],
           summary="Register a workflow definition (a new version when it changed)")
     async def register(
-        self, db: DB, principal: Caller, data: JSONBody[schemas.WorkflowDefinition]
+        self, db: DB, quotas: QuotasDep, principal: Caller,
+        data: JSONBody[schemas.WorkflowDefinition],
     ) -> Response[schemas.Registered]:
+        if not await services.exists(db, principal, data.name):
+            await quotas.admit_workflow(principal.tenant_id)
         out = await services.register(db, principal, data)
         return Response(out, status_code=HTTP_201_CREATED if out.created else HTTP_200_OK)
 

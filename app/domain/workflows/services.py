@@ -18,6 +18,12 @@ from app.domain.events import registration as triggers
 from app.domain.workflows import schemas, validation
 
 
+async def exists(db: Database, principal: Principal, name: str) -> bool:
+    async with db.transaction(principal.tenancy()) as s:
+        found = await s.execute(select(Workflow.id).where(Workflow.name == name))
+        return found.first() is not None
+
+
 async def register(
     db: Database, principal: Principal, definition: schemas.WorkflowDefinition
 ) -> schemas.Registered:
