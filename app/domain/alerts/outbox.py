@@ -109,7 +109,7 @@ class OutboxRelay(Loop):
             channels: dict[uuid.UUID, list[asyncpg.Record]] = defaultdict(list)
             for channel in await conn.fetch(CHANNELS, tenants):
                 channels[channel["tenant_id"]].append(channel)
-            events = await self._events(rows)
+            events = await self._events(rows, channels)
             await self._notify(events)
             created = 0
             for event in events:
@@ -123,9 +123,21 @@ class OutboxRelay(Loop):
             self.on_deliveries()
         return len(rows)
 
-    async def _events(self, rows: list[asyncpg.Record]) -> list[LifecycleEvent]:
+    async def _events(
+        self, rows: list[asyncpg.Record], channels: dict[uuid.UUID, list[asyncpg.Record]]
+    ) -> list[LifecycleEvent]:
+        """The batch's events that some plugin or channel wants; the rest are only deleted
+        (e.g. ``run.succeeded`` with no subscribed channel and no ``on_run_succeeded``)."""
+        hooked = {event for event, hook in outbox_events.EVENT_HOOKS.items()
+                  if outbox_events.implemented(self.alerting.pm, hook)}
+        subscribed = {tenant: {e for channel in found for e in channel["events"]}
+                      for tenant, found in channels.items()}
         events = []
         for row in rows:
+            if row["event"] not in hooked and row["event"] not in subscribed.get(
+                row["tenant_id"], ()
+            ):
+                continue
             payload = row["payload"] if isinstance(row["payload"], dict) else {}
             events.append(await self.alerting.with_run_url(LifecycleEvent.from_outbox(
                 row["tenant_id"], row["id"], row["event"], payload
