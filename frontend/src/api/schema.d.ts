@@ -838,6 +838,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workers/{worker_id}/durable/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a durable task's completed step (idempotent per seq) */
+        post: operations["recordDurableStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers/{worker_id}/durable/wait": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Wait for sleeps and events: satisfied at once, or the task is suspended */
+        post: operations["registerDurableWait"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workers/{worker_id}/heartbeat": {
         parameters: {
             query?: never;
@@ -1127,6 +1161,7 @@ export interface components {
         Assignment: {
             action: string;
             attempt: number;
+            durable_log?: components["schemas"]["DurableEntry"][];
             errors?: {
                 [key: string]: string;
             };
@@ -1392,6 +1427,13 @@ export interface components {
             /** @default 100 */
             weight?: number;
         };
+        /** DurableEntry */
+        DurableEntry: {
+            kind: string;
+            name: string;
+            result: unknown;
+            seq: number;
+        };
         /** Event */
         Event: {
             /** Format: date-time */
@@ -1502,6 +1544,13 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "accepted" | "expired";
             token: string;
+        };
+        /** LogEntry */
+        LogEntry: {
+            kind: string;
+            name: string;
+            result: unknown;
+            seq: number;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1912,6 +1961,21 @@ export interface components {
         SpawnResponse: {
             runs: components["schemas"]["SpawnedRun"][];
         };
+        /** StepRecord */
+        StepRecord: {
+            /**
+             * @default step
+             * @enum {string}
+             */
+            kind?: "step" | "spawn";
+            /** Format: uuid */
+            lease_id: string;
+            name: string;
+            result?: unknown;
+            seq: number;
+            /** Format: uuid */
+            task_run_id: string;
+        };
         /** Strategy */
         Strategy: {
             config_schema: {
@@ -1940,6 +2004,8 @@ export interface components {
             desired_labels?: {
                 [key: string]: components["schemas"]["DesiredLabel"];
             };
+            /** @default false */
+            durable?: boolean;
             /** @default 60 */
             execution_timeout?: number;
             /** @description Letters, digits and _ . : - (≤ 100) */
@@ -1975,6 +2041,9 @@ export interface components {
         TaskState: {
             attempt: number;
             attempts: components["schemas"]["runs_schemas_Attempt"][];
+            durable?: {
+                [key: string]: unknown;
+            }[];
             error: string | null;
             finished_at: string | null;
             /** Format: uuid */
@@ -2032,6 +2101,27 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             version: number;
+        };
+        /** WaitRegister */
+        WaitRegister: {
+            conditions: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            lease_id: string;
+            name: string;
+            seq: number;
+            /** Format: uuid */
+            task_run_id: string;
+            timeout?: number | null;
+        };
+        /** WaitReply */
+        WaitReply: {
+            result?: unknown;
+            /** @default false */
+            satisfied?: boolean;
+            /** @default false */
+            suspended?: boolean;
         };
         /** Webhook */
         Webhook: {
@@ -4693,6 +4783,88 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    recordDurableStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepRecord"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogEntry"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    registerDurableWait: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WaitRegister"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitReply"];
+                };
             };
             /** @description Bad request syntax or unsupported method */
             400: {
