@@ -8,6 +8,7 @@ from app.domain.alerts.controllers import AlertController
 from app.domain.api_keys.controllers import ApiKeyController
 from app.domain.audit.controllers import AuditController
 from app.domain.auth.controllers import AuthController, MeController
+from app.domain.durable.controllers import DurableController
 from app.domain.events.controllers import EventController
 from app.domain.flow.controllers import ConcurrencyController
 from app.domain.members.controllers import InvitesController, MembersController
@@ -38,6 +39,7 @@ HANDLERS: list[ControllerRouterHandler] = [
     TriggerController,
     RunController,
     WorkerController,
+    DurableController,
     StreamController,
     MetricsController,
     AlertController,

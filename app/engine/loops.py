@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.core.loop import Loop, LoopConfig
 from app.db.tenancy import ENGINE
+from app.engine.durable import waits
 from app.engine.queue import sweeps
 from app.engine.runtime import Engine
 
@@ -26,5 +27,6 @@ class Sweeper(Loop):
             handled = max(handled, await sweeps.expire_schedules(
                 engine.specs, conn, engine.config, engine.events))
             handled = max(handled, await sweeps.queue_due_retries(conn, engine.config))
+            handled = max(handled, await waits.sweep(conn, engine.config.sweep_batch))
             await sweeps.lose_silent_workers(conn, engine.config, engine.events)
         return handled

@@ -22,6 +22,7 @@ from app.core.ids import uuid7
 from app.domain.events import matching
 from app.domain.events.schemas import MAX_PAYLOAD_BYTES
 from app.engine import queries
+from app.engine.durable import waits
 from app.engine.queue import trigger
 from app.engine.spec import SpecCache
 
@@ -99,4 +100,8 @@ async def ingest(
         sql("insert_events"), tenant_id, source, webhook_id, ids, [e.key for e in events],
         payloads, metadata, ["{" + ",".join(map(str, runs)) + "}" for runs in run_ids],
     )
+    # Durable tasks waiting for these events wake in this same transaction (docs/durable.md).
+    await waits.on_event(conn, tenant_id, [
+        {"id": i, "key": e.key, "payload": e.payload, "metadata": e.metadata}
+        for i, e in zip(ids, events, strict=True)])
     return [Ingested(i, e.key, runs) for i, e, runs in zip(ids, events, run_ids, strict=True)]

@@ -71,6 +71,8 @@ class TaskState(msgspec.Struct):
     """Why a pending/queued task has not started: parents, a retry at a time, a free slot."""
     retry_at: dt.datetime | None
     attempts: list[Attempt]
+    durable: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    """A durable task's calls so far: ``{seq, kind, name, status}`` (docs/durable.md)."""
 
 
 class Run(RunSummary):

@@ -13,6 +13,7 @@ from app.core.errors import Conflict, Invalid, NotFound
 from app.db.database import Database
 from app.db.models import TaskAttempt, TaskLog, TaskRun, WorkflowRun, WorkflowVersion
 from app.domain.auth.principal import Principal
+from app.domain.durable import services as durable
 from app.domain.runs import schemas
 from app.engine.queue.trigger import RunRequest, Triggered
 from app.engine.runtime import Engine
@@ -54,6 +55,8 @@ def _waiting_for(task: TaskRun, parents: list[str]) -> str | None:
         return f"retry at {task.retry_at.isoformat()}"
     if task.status == "pending" and task.pending_parents:
         return f"{task.pending_parents} of {len(parents)} parent(s): " + ", ".join(parents)
+    if task.status == "pending" and task.wait_reason:  # a suspended durable task
+        return task.wait_reason
     if task.status == "queued":
         return task.wait_reason or "a free worker slot for " + task.action
     return None
@@ -71,6 +74,7 @@ async def get_run(
         attempts = (await s.execute(select(TaskAttempt).where(TaskAttempt.run_id == run_id)
                                     .order_by(TaskAttempt.attempt))).scalars().all()
         version = await s.get(WorkflowVersion, (principal.tenant_id, run.version_id))
+        durable_calls = await durable.progress(s, [t.id for t in tasks])
     assert version is not None
     spec = engine.specs.get(version.id) or engine.specs.add(version.id, version.definition)
     by_task: dict[uuid.UUID, list[schemas.Attempt]] = {}
@@ -88,7 +92,7 @@ async def get_run(
             worker_id=t.worker_id, queued_at=t.queued_at, started_at=t.started_at,
             finished_at=t.finished_at, retry_at=t.retry_at,
             waiting_for=_waiting_for(t, list(spec.task(t.task_name).parents)),
-            attempts=by_task.get(t.id, []),
+            attempts=by_task.get(t.id, []), durable=durable_calls.get(t.id, []),
         ) for t in tasks],
     )
 

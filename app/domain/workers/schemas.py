@@ -33,6 +33,13 @@ class PollRequest(msgspec.Struct, forbid_unknown_fields=True):
     wait: Annotated[float, msgspec.Meta(ge=0, le=60)] = 20.0
 
 
+class DurableEntry(msgspec.Struct):
+    seq: int
+    kind: str
+    name: str
+    result: Any
+
+
 class Assignment(msgspec.Struct):
     task_run_id: uuid.UUID
     lease_id: uuid.UUID
@@ -47,6 +54,8 @@ class Assignment(msgspec.Struct):
     execution_timeout: float
     errors: dict[str, str] = msgspec.field(default_factory=dict)
     """For an on-failure task: each failed task's error."""
+    durable_log: list[DurableEntry] = msgspec.field(default_factory=list)
+    """For a resumed durable task: its recorded calls, replayed by the SDK (docs/durable.md)."""
 
 
 class PollResponse(msgspec.Struct):

@@ -71,6 +71,8 @@ class TaskDefinition(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     desired_labels: Annotated[dict[str, DesiredLabel], msgspec.Meta(max_length=20)] = (
         msgspec.field(default_factory=dict)
     )
+    durable: bool = False
+    """A durable task (docs/durable.md): its steps and waits are logged and replayed."""
 
 
 class WorkflowDefinition(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
