@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
@@ -119,7 +120,26 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return Response(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 
+def _refused_data(exc: BaseException) -> asyncpg.exceptions.DataError | None:
+    """The Postgres data error (SQLSTATE class 22) behind ``exc``, if that is what it is —
+    e.g. a NUL character, which neither text nor jsonb can hold. SQLAlchemy wraps the asyncpg
+    exception a couple of levels deep."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, asyncpg.exceptions.DataError):
+            return current
+        seen.add(id(current))
+        current = getattr(current, "orig", None) or current.__cause__
+    return None
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    refused = _refused_data(exc)
+    if refused is not None:
+        # Input the database cannot store: the transaction rolled back, nothing was written.
+        return Response(error_body("validation_error", f"value refused: {refused.message}"),
+                        status_code=422)
     log.exception("unhandled error", action="request.error", path=request.url.path)
     return Response(
         error_body("internal_error", "internal server error"),
