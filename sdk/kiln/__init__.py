@@ -9,6 +9,7 @@ See docs/sdk.md for the guide.
 from kiln import durations
 from kiln.client import Kiln
 from kiln.context import Context
+from kiln.durable import DurableContext, NonDeterminismError
 from kiln.errors import (
     ApiError,
     AuthenticationError,
@@ -38,10 +39,12 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "Context",
+    "DurableContext",
     "Event",
     "InvalidInputError",
     "Kiln",
     "KilnError",
+    "NonDeterminismError",
     "NonRetryableError",
     "NotFoundError",
     "PermissionDeniedError",

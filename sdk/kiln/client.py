@@ -11,7 +11,7 @@ import httpx
 
 from kiln import _portal, durations, errors, events, runs, transport
 from kiln.standalone import Standalone, StandaloneDecorator
-from kiln.workflow import Workflow, make_task
+from kiln.workflow import Workflow, make_task, mark_durable
 
 if TYPE_CHECKING:
     from kiln.worker import Worker
@@ -73,6 +73,17 @@ class Kiln:
             task = make_task(fn, wf, wf.name, (), options, factory=Standalone)
             wf.tasks[task.name] = task
             assert isinstance(task, Standalone)
+            return task
+        return decorate
+
+    def durable_task(self, *, name: str | None = None, **options: Any) -> StandaloneDecorator:
+        """Declare a standalone durable task (an ``async def``): like ``task``, with a
+        ``DurableContext`` whose steps, sleeps and event waits are logged and replayed."""
+        add = self.task(name=name, **options)
+
+        def decorate(fn: Callable[..., Any]) -> Standalone[Any, Any]:
+            task = add(mark_durable(fn))
+            task.durable = True
             return task
         return decorate
 

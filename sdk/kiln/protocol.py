@@ -29,6 +29,7 @@ class TaskSpec(TypedDict):
     backoff_max_seconds: float
     execution_timeout: float
     schedule_timeout: NotRequired[float]
+    durable: NotRequired[bool]
 
 
 class WorkflowSpec(TypedDict):
@@ -68,6 +69,7 @@ class Assignment(TypedDict):
     parents: dict[str, Any]
     execution_timeout: float
     errors: NotRequired[dict[str, str]]
+    durable_log: NotRequired[list[dict[str, Any]]]
 
 
 class Lease(TypedDict):
@@ -231,6 +233,27 @@ async def spawn(t: _transport.Transport, worker_id: str, lease: Lease, workflow:
                             body={**lease, "workflow": workflow, "children": list(children)},
                             what=f"children of workflow {workflow!r}")
     return [str(run["id"]) for run in reply["runs"]]
+
+
+async def durable_step(t: _transport.Transport, worker_id: str, lease: Lease, seq: int,
+                       kind: str, name: str, result: Any) -> Any:
+    """Record a durable task's completed call; the reply holds what the log keeps at ``seq``."""
+    reply = await t.request("POST", _path("workers", worker_id, "durable", "steps"),
+                            body={**lease, "seq": seq, "kind": kind, "name": name,
+                                  "result": result})
+    return reply["result"]
+
+
+async def durable_wait(t: _transport.Transport, worker_id: str, lease: Lease, seq: int,
+                       name: str, conditions: Mapping[str, Any],
+                       timeout_seconds: float | None) -> dict[str, Any]:
+    """Register a durable wait: ``{"satisfied": true, "result"}`` or ``{"suspended": true}``."""
+    body: dict[str, Any] = {**lease, "seq": seq, "name": name, "conditions": dict(conditions)}
+    if timeout_seconds is not None:
+        body["timeout"] = timeout_seconds
+    reply: dict[str, Any] = await t.request(
+        "POST", _path("workers", worker_id, "durable", "wait"), body=body)
+    return reply
 
 
 async def delete_worker(t: _transport.Transport, worker_id: str) -> None:

@@ -82,6 +82,9 @@ class Task(Generic[InT, OutT]):
     Calling the task object calls the function directly (handy in tests; see ``kiln.testing``).
     """
 
+    durable = False
+    """A durable task (``@wf.durable_task``): gets a ``DurableContext`` (docs/durable.md)."""
+
     def __init__(self, fn: Callable[..., Any], *, name: str, workflow: Workflow,
                  parents: Sequence[str], options: TaskOptions) -> None:
         self.fn = fn
@@ -107,6 +110,8 @@ class Task(Generic[InT, OutT]):
             "execution_timeout": options.execution_timeout}
         if options.schedule_timeout is not None:
             spec["schedule_timeout"] = options.schedule_timeout
+        if self.durable:
+            spec["durable"] = True
         return spec
 
     def __call__(self, input: InT, ctx: Context) -> Any:
@@ -145,6 +150,14 @@ def make_task(fn: Callable[..., Any], workflow: Workflow, name: str | None,
         raise ValueError(f"{where}: a parent is listed twice in {parent_names}")
     return factory(fn, name=task_name, workflow=workflow, parents=parent_names,
                    options=TaskOptions.build(where, **options))
+
+
+def mark_durable(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Check that ``fn`` can be a durable task (its durable calls are awaited)."""
+    if not inspect.iscoroutinefunction(fn):
+        raise TypeError(f"durable task {getattr(fn, '__qualname__', fn)!r} must be an async "
+                        "function: its ctx.step/sleep_for/wait_for_event calls are awaited")
+    return fn
 
 
 def _parent_name(parent: Task[Any, Any] | str, workflow: Workflow, where: str) -> str:
@@ -205,6 +218,19 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
             self.tasks[task.name] = task
             return task
         return decorate(fn) if fn is not None else decorate
+
+    def durable_task(self, *, name: str | None = None,
+                     parents: Sequence[Task[Any, Any] | str] = (),
+                     **options: Any) -> TaskDecorator:
+        """Add a durable task (an ``async def``): its ``ctx`` is a ``DurableContext`` whose
+        steps, sleeps and event waits are logged and replayed (docs/durable.md)."""
+        add = self.task(name=name, parents=parents, **options)
+
+        def decorate(func: Callable[..., Any]) -> Task[Any, Any]:
+            task: Task[Any, Any] = add(mark_durable(func))
+            task.durable = True
+            return task
+        return decorate
 
     def on_failure_task(self, name: str | None = None, **options: Any) -> TaskDecorator:
         """Declare the task that runs once when a run failed, after its other tasks finished

@@ -41,7 +41,7 @@ async def step(client, key, worker, task, seq, name, result, status=200):  # typ
     return response.json()
 
 
-async def wait(client, key, worker, task, seq, name, conditions, timeout=None):  # type: ignore[no-untyped-def]
+async def wait(client, key, worker, task, seq, name, conditions, timeout=None):  # type: ignore[no-untyped-def]  # noqa: ASYNC109
     body = {"task_run_id": task["task_run_id"], "lease_id": task["lease_id"], "seq": seq,
             "name": name, "conditions": conditions}
     if timeout is not None:
@@ -85,7 +85,8 @@ async def test_a_sleep_suspends_the_task_and_resumes_it_with_its_log(client, key
     log = resumed["durable_log"]
     assert [(e["seq"], e["kind"], e["name"]) for e in log] == [
         (1, "step", "charge"), (2, "sleep", "sleep")]
-    assert log[0]["result"] == {"id": 7} and log[1]["result"]["timed_out"] is False
+    assert log[0]["result"] == {"id": 7}
+    assert log[1]["result"]["timed_out"] is False
     await p.succeed(client, key, worker, resumed, {"done": True})
     done = await p.get_run(client, key, run["id"])
     assert done["status"] == "succeeded"
@@ -155,7 +156,8 @@ async def test_all_of_needs_every_condition_and_a_timeout_ends_the_wait(client, 
     resumed = await poll_one(client, key, worker)  # the timeout fires (sweeper)
     result = resumed["durable_log"][0]["result"]
     assert result["timed_out"] is True
-    assert result["matched"][0] is not None and result["matched"][1] is None
+    assert result["matched"][0] is not None
+    assert result["matched"][1] is None
 
 
 async def test_cancel_while_waiting_cancels_at_once_and_no_event_revives_it(client, key):
@@ -216,5 +218,5 @@ async def test_no_lost_or_double_wake_ups_when_the_event_races_the_wait(client, 
     assert await p.poll(client, key, worker, max_tasks=100, wait=0.5) == []
     listed = await client.get("/api/v1/runs?workflow=flow&limit=100", headers=key)
     items = listed.json()["items"]
-    assert len(items) == rounds and {r["status"] for r in items} == {"succeeded"}
-    print(f"race: {len(pending)} of {rounds} suspended, the rest satisfied at once")
+    assert len(items) == rounds
+    assert {r["status"] for r in items} == {"succeeded"}

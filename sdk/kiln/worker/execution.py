@@ -10,6 +10,7 @@ from typing import Any
 
 from kiln import _log, errors, protocol, serialization
 from kiln.context import Context, LogSink, TaskRuntime
+from kiln.durable import DurableContext, Suspended
 from kiln.workflow import Task
 
 # The server's limits (characters). The tail of a huge traceback says more than its head.
@@ -26,8 +27,10 @@ class Execution:
         self.assignment = assignment
         self.task_run_id = assignment["task_run_id"]
         self.lease_id = assignment["lease_id"]
-        self.ctx = Context(
-            run_id=assignment["run_id"], task_run_id=self.task_run_id,
+        # A durable task replays its log through a DurableContext (docs/durable.md).
+        durable_log = {"durable_log": assignment.get("durable_log") or []} if task.durable else {}
+        self.ctx = (DurableContext if task.durable else Context)(
+            **durable_log, run_id=assignment["run_id"], task_run_id=self.task_run_id,
             attempt=assignment["attempt"], workflow_name=task.workflow.name, task_name=task.name,
             metadata=assignment.get("metadata"), parents=assignment.get("parents"),
             errors=assignment.get("errors"), log_sink=log_sink, runtime=runtime)
@@ -51,6 +54,8 @@ class Execution:
                                          f"input of {where}")
             output = await self._call(value, pool)
             payload = serialization.to_jsonable(output, f"output of {where}")
+        except Suspended:
+            return None  # the server released the lease: the task resumes when its wait is met
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if self.cancel_requested and not (current and current.cancelling()):

@@ -44,6 +44,30 @@ class WorkerRuntime:
         return await protocol.spawn(self._client.transport, self._worker_id(), self._lease,
                                     workflow, children)
 
+    async def durable_step(self, seq: int, kind: str, name: str, result: Any) -> Any:
+        """Log a durable task's completed call (a lost lease becomes ``TaskCancelledError``)."""
+        try:
+            return await protocol.durable_step(self._client.transport, self._worker_id(),
+                                               self._lease, seq, kind, name, result)
+        except errors.ApiError as exc:
+            raise self._lost(exc) from exc
+
+    async def durable_wait(self, seq: int, name: str, conditions: Mapping[str, Any],
+                           timeout_seconds: float | None) -> Mapping[str, Any]:
+        """Register a durable wait; the task is suspended unless the reply says satisfied."""
+        try:
+            return await protocol.durable_wait(self._client.transport, self._worker_id(),
+                                               self._lease, seq, name, conditions, timeout_seconds)
+        except errors.ApiError as exc:
+            raise self._lost(exc) from exc
+
+    def _lost(self, exc: errors.ApiError) -> Exception:
+        if exc.status != 409:
+            return exc
+        return errors.TaskCancelledError(
+            f"task run {self._lease['task_run_id']} no longer runs under this lease "
+            "(cancelled, timed out or lost)")
+
     def make_ref(self, workflow: str, run_id: str,
                  extract: Callable[[Mapping[str, Any]], R]) -> runs.RunRef[R]:
         """A handle on a child run, read with the worker's client."""
