@@ -39,6 +39,13 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset on release (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL: one
+    round trip per use). Nothing here changes session state: role and tenant are set with
+    transaction-local ``set_config`` and revert at commit or rollback."""
+    del connection
+
+
 class Database:
     def __init__(self, login_url: URL, *, pool_size: int = 10) -> None:
         self.login_url = login_url
@@ -61,6 +68,7 @@ class Database:
             min_size=1,
             max_size=self._pool_size,
             init=_init_connection,
+            reset=_keep_session,
         )
 
     async def close(self) -> None:
