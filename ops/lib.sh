@@ -46,3 +46,13 @@ build_frontend() {
   say "building the dashboard (frontend/dist)…"
   (cd "$ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 }
+
+# Debian's chromium for the dashboard's browser tests (playwright cannot download browsers here).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  say "installing chromium (apt-get) for the browser tests…"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+    || { say "could not install chromium: run 'apt-get install -y chromium' and retry"; exit 1; }
+}
