@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import collections
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +94,18 @@ def test_a_renamed_step_between_attempts_fails_with_a_non_determinism_error(
     assert "'renamed'" in error
     assert "'before'" in error
     assert effects(log) == {"before": 1}
+
+
+def test_the_approval_example_waits_for_its_scoped_event(tenant, spawn):
+    example = Path(__file__).parents[2] / "examples" / "durable"
+    spawn(example / "worker.py", tenant, name="approvals")
+    wait_until(lambda: httpx.get(f"{tenant.api_url}/api/v1/workflows/approval",
+                                 headers=tenant.headers, timeout=30).status_code == 200,
+               60, message="the example worker to register")
+    done = subprocess.run(
+        [sys.executable, str(example / "trigger.py"), "order-7"], capture_output=True, text=True,
+        timeout=180, env={**os.environ, "KILN_API_URL": tenant.api_url,
+                          "KILN_API_KEY": tenant.admin_key}, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "'status': 'approved'" in done.stdout
+    assert "'order_id': 'order-7'" in done.stdout
