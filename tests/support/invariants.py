@@ -172,6 +172,10 @@ async def check(
         attempts[_key(a["task_run_id"])].append(a)
     queue = collections.Counter(_key(q["task_run_id"]) for q in await owner.fetch(
         f"SELECT task_run_id FROM queue_items {where}", *args))
+    if await owner.fetchval("SELECT to_regclass('flow_queue') IS NOT NULL"):
+        # Flow-controlled tasks (concurrency, rate limits…) wait in their own queue.
+        queue.update(_key(q["task_run_id"]) for q in await owner.fetch(
+            f"SELECT task_run_id FROM flow_queue {where}", *args))
     transitions = await owner.fetch(f"SELECT * FROM test_transitions {where} ORDER BY seq", *args)
 
     _check_accepted(report, runs, accepted, quiescent)
@@ -251,16 +255,24 @@ def _check_tasks(report: Report, tasks: Mapping[str, Any], attempts: Mapping[str
             report.expect("no succeeded attempt of an unsucceeded task", False,
                           f"{name} is {task['status']} but attempt {succeeded[0]['attempt']} "
                           "succeeded")
-        bound = task["max_attempts"] + max_rescues
-        report.expect("attempts within retries + 1 + max_rescues", task["attempt"] <= bound,
+        # Released attempts (a worker stopping gracefully hands the task back) use up neither a
+        # retry nor a rescue.
+        releases = task.get("releases") or 0
+        bound = task["max_attempts"] + max_rescues + releases
+        report.expect("attempts within retries + 1 + max_rescues (+ releases)",
+                      task["attempt"] <= bound,
                       f"{name} ran {task['attempt']} attempts, bound {bound}")
+        released = sum(a["status"] == "released" for a in epoch)
+        report.expect("releases count the released attempts", releases == released
+                      or "releases" not in task, f"{name} has releases={releases}, "
+                      f"{released} released attempts")
         lost = sum(a["status"] == "lost" for a in epoch)
         report.expect("rescues count the lost attempts", task["rescues"] == lost,
                       f"{name} has rescues={task['rescues']}, {lost} lost attempts")
         report.expect("rescues within max_rescues + 1", task["rescues"] <= max_rescues + 1,
                       f"{name} was rescued {task['rescues']} times")
         items = queue.get(task_id, 0)
-        report.expect("queued ⇔ exactly one queue item",
+        report.expect("queued ⇔ exactly one queue row",
                       items == (1 if task["status"] == "queued" else 0),
                       f"{name} is {task['status']} with {items} queue item(s)")
 
