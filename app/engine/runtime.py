@@ -86,7 +86,7 @@ class Engine:
                         self.specs, conn, tenant_id, worker_id, actions, limit,
                         self.config.lease_seconds, flow, flow_first,
                     )
-                self._next_lane(worker_id, flow_first, claimed.flow_waiting)
+                self._next_lane(worker_id, claimed.flow_first)
                 tasks = claimed.tasks
                 remaining = deadline - loop.time()
                 if tasks and self.metrics is not None:
@@ -103,12 +103,12 @@ class Engine:
                     if claimed.retry_in is None or loop.time() >= deadline:
                         return []
 
-    def _next_lane(self, worker_id: uuid.UUID, flow_first: bool, flow_waiting: bool) -> None:
-        """While flow-controlled tasks wait, the two claim lanes take turns going first."""
-        if flow_waiting:
+    def _next_lane(self, worker_id: uuid.UUID, flow_first: bool) -> None:
+        """Remember which claim lane goes first for this worker's next claim."""
+        if flow_first:
             if len(self._flow_first) > 100_000:
                 self._flow_first.clear()
-            self._flow_first[worker_id] = not flow_first
+            self._flow_first[worker_id] = True
         else:
             self._flow_first.pop(worker_id, None)
 

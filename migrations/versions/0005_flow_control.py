@@ -29,6 +29,8 @@ def upgrade() -> None:
     ALTER TABLE task_runs ADD COLUMN flow jsonb;
     -- The worker that ran the run's first task, for sticky workflows.
     ALTER TABLE workflow_runs ADD COLUMN sticky_worker_id uuid;
+    -- A tenant's live workers (label preferences and sticky runs look them up at claim time).
+    CREATE INDEX workers_active ON workers (tenant_id) WHERE status = 'active';
 
     -- Ready flow-controlled tasks. The fast claim never reads it; the flow claim walks it one
     -- round-robin group at a time (group_key is bytewise-ordered so the rotation is exact).
@@ -98,6 +100,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE rate_limit_settings, rate_limits, concurrency_holds, flow_queue")
+    op.execute("DROP INDEX workers_active")
     op.execute("ALTER TABLE workflow_runs DROP COLUMN sticky_worker_id")
     op.execute("ALTER TABLE task_runs DROP COLUMN flow")
     op.execute("DROP INDEX queue_items_claim")

@@ -262,3 +262,18 @@ async def test_the_flow_claim_reads_only_the_callers_tenant(client, key, owner_d
         uuid.UUID(other.tenant_id))
     assert "tenant_id" in str(plan)
     assert "flow_queue_claim" in str(plan)
+
+
+async def test_plain_and_flow_controlled_tasks_take_turns(client, key):
+    await p.register_workflow(client, key, {"name": "plain", "tasks": [{"name": "t"}]})
+    await p.register_workflow(client, key, keyed("limited", max_runs=100))
+    worker = await flow.worker(client, key, ["plain:t", "limited:t"], slots=1)
+    await flow.bulk(client, key, "plain", [{}] * 10)
+    await flow.bulk(client, key, "limited", [{"key": "k"}] * 10)
+    kinds = []
+    for _ in range(8):
+        (task,) = await p.poll(client, key, worker, max_tasks=1)
+        kinds.append(task["workflow"])
+        await p.succeed(client, key, worker, task, {})
+    # Neither backlog starves the other: each lane gets about every other claim.
+    assert kinds.count("plain") >= 3 and kinds.count("limited") >= 3, kinds

@@ -143,26 +143,21 @@ async def claim(
         affinity.live = [LiveWorker(r["id"], r["labels"] or {}, frozenset(r["actions"]))
                          for r in await conn.fetch(queries.get("active_workers"), tenant_id)]
     decided = _decide(_interleave(live, actions), specs, slots, book.copy(), affinity, limit)
-    taken = {r["id"] for r in await conn.fetch(queries.get("flow_take"), tenant_id,
-                                               [row["id"] for row in decided.chosen])}
-    chosen = [row for row in decided.chosen if row["id"] in taken]
+    leased = await _commit(conn, tenant_id, ctx, decided.chosen, garbage, slots, lease_seconds)
+    taken = {row["id"] for row in leased}
+    chosen = [row for row in decided.chosen if row["task_run_id"] in taken]
     if len(chosen) < len(decided.chosen):
         # Another claimer took some of them: replay the decisions for the ones really taken.
-        replay = book.copy()
+        final = book.copy()
         for row in chosen:
-            replay.try_take(row["flow"].get("r", []))
-        final = replay
+            final.try_take(row["flow"].get("r", []))
     else:
         final = decided.book
-    await _record(conn, tenant_id, ctx, specs, chosen, final)
-    leased = list(await conn.fetch(queries.get("flow_lease"), tenant_id,
-                                   [row["task_run_id"] for row in chosen], ctx.worker_id,
-                                   lease_seconds)) if chosen else []
-    if garbage:
-        await conn.execute(queries.get("flow_drop"), tenant_id, garbage)
+    await rate_limits.save(conn, tenant_id, final)
+    await _stick(conn, tenant_id, ctx, specs, chosen)
     await _explain(conn, tenant_id, ctx, specs, decided.waits)
     _rotate(ctx.rotation, tenant_id, decided.examined, chosen)
-    return FlowClaim(leased, decided.retry_in)
+    return FlowClaim(list(leased), decided.retry_in)
 
 
 async def dequeue_runs(
@@ -256,25 +251,35 @@ def _rate_event(
     return {"key": uses[0]["k"], "strategy": None, "retry_after": hint}
 
 
-async def _record(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, ctx: FlowContext,
-    specs: dict[uuid.UUID, WorkflowSpec], chosen: list[Row], book: rate_limits.Book,
-) -> None:
-    holds: list[concurrency.Hold] = []
-    runs_seen: set[tuple[str, uuid.UUID]] = set()
+async def _commit(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, ctx: FlowContext, chosen: list[Row],
+    garbage: list[int], slots: concurrency.Slots, lease_seconds: float,
+) -> list[asyncpg.Record]:
+    """Take and lease the chosen tasks, drop dead queue rows, record holds, forget stale ones."""
+    holds: dict[tuple[str, uuid.UUID], tuple[uuid.UUID, uuid.UUID, str, str]] = {}
     for row in chosen:
         for limit in row["flow"].get("c", ()):
-            if limit["o"] == "run":
-                if (limit["k"], row["run_id"]) in runs_seen:
-                    continue
-                runs_seen.add((limit["k"], row["run_id"]))
-                holder = row["run_id"]
-            else:
-                holder = row["task_run_id"]
-            holds.append(concurrency.Hold(limit["k"], holder, row["run_id"], limit["o"],
-                                          limit["s"]))
-    await concurrency.add_holds(conn, tenant_id, holds)
-    await rate_limits.save(conn, tenant_id, book)
+            holder = row["run_id"] if limit["o"] == "run" else row["task_run_id"]
+            holds.setdefault((limit["k"], holder),
+                             (row["task_run_id"], row["run_id"], limit["o"], limit["s"]))
+    stale = [s for s in slots.stale if s not in holds]
+    if not chosen and not garbage and not stale:
+        return []
+    items = list(holds.items())
+    return list(await conn.fetch(
+        queries.get("flow_commit"), tenant_id, [row["id"] for row in chosen] + garbage,
+        ctx.worker_id, lease_seconds, [row["task_run_id"] for row in chosen],
+        [key for key, _ in stale], [holder for _, holder in stale],
+        [v[0] for _, v in items], [k[0] for k, _ in items], [k[1] for k, _ in items],
+        [v[1] for _, v in items], [v[2] for _, v in items], [v[3] for _, v in items],
+    ))
+
+
+async def _stick(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, ctx: FlowContext,
+    specs: dict[uuid.UUID, WorkflowSpec], chosen: list[Row],
+) -> None:
+    """Sticky runs remember the worker that ran their first task."""
     sticky = list({row["run_id"] for row in chosen
                    if (flow := specs[row["version_id"]].flow) is not None
                    and flow.sticky != "none" and row["sticky_worker_id"] is None})

@@ -29,6 +29,8 @@ class Slots:
     """Holder ids per key, oldest first."""
     runs: dict[str, set[uuid.UUID]] = field(default_factory=dict)
     """Runs holding each key at run scope."""
+    stale: list[tuple[str, uuid.UUID]] = field(default_factory=list)
+    """Holds found whose holder finished (the claim deletes them)."""
 
     def count(self, key: str) -> int:
         return len(self.holders.get(key, ()))
@@ -46,21 +48,17 @@ async def lock_and_load(
     conn: asyncpg.Connection, tenant_id: uuid.UUID, keys: Iterable[str]
 ) -> Slots:
     """Lock ``keys`` (in order, so two deciders never deadlock) and load their live holders;
-    stale holds found on the way are deleted."""
+    stale holds found on the way are listed in ``Slots.stale``."""
     ordered = sorted(set(keys))
     slots = Slots()
     if not ordered:
         return slots
     await conn.fetchval(queries.get("lock_concurrency_keys"), str(tenant_id), ordered)
-    stale: tuple[list[str], list[uuid.UUID]] = ([], [])
     for row in await conn.fetch(queries.get("concurrency_holds"), tenant_id, ordered):
         if row["valid"]:
             slots.add(row["key"], row["holder_id"], row["run_id"], row["scope"])
         else:
-            stale[0].append(row["key"])
-            stale[1].append(row["holder_id"])
-    if stale[0]:
-        await conn.execute(queries.get("drop_holds"), tenant_id, *stale)
+            slots.stale.append((row["key"], row["holder_id"]))
     return slots
 
 

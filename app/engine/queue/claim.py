@@ -39,8 +39,8 @@ class Claimed:
     retry_in: float | None = None
     """Seconds until a flow-controlled task held back for now (rate limit, preference) may
     pass: a parked poll claims again then, without a notification."""
-    flow_waiting: bool = False
-    """Flow-controlled tasks of these actions are queued (the next claim offers them first)."""
+    flow_first: bool = False
+    """Whether the worker's next claim should offer flow-controlled tasks first."""
 
 
 async def claim(
@@ -52,8 +52,9 @@ async def claim(
 
     Plain tasks come from ``queue_items`` in one statement that also says whether
     flow-controlled tasks wait for these actions; only then does the flow lane run
-    (:mod:`app.engine.flow.claim`). When both lanes have work they take turns going first
-    (``flow_first``), so neither starves the other.
+    (:mod:`app.engine.flow.claim`). While both lanes have work they take turns going first
+    (``flow_first``), so neither starves the other; while only flow-controlled tasks wait, the
+    flow lane goes first and the plain statement runs only for the slots it left.
     """
     rows: list[asyncpg.Record] = []
     retry_in: float | None = None
@@ -63,17 +64,22 @@ async def claim(
         rows.extend(lane.rows)
         retry_in = lane.retry_in
         flow_waiting = True
+    plain: int | None = None  # plain tasks leased; None: the plain lane was not asked
     if len(rows) < limit:
-        plain = await conn.fetch(queries.get("claim"), tenant_id, actions, limit - len(rows),
+        found = await conn.fetch(queries.get("claim"), tenant_id, actions, limit - len(rows),
                                  worker_id, lease_seconds)
-        flow_waiting = flow_waiting or bool(plain and plain[0]["flow_waiting"])
-        rows.extend(row for row in plain if row["id"] is not None)
+        flow_waiting = flow_waiting or bool(found and found[0]["flow_waiting"])
+        leased = [row for row in found if row["id"] is not None]
+        plain = len(leased)
+        rows.extend(leased)
         if flow is not None and not flow_first and flow_waiting and len(rows) < limit:
             lane = await flow_claim.claim(cache, conn, tenant_id, flow, actions,
                                           limit - len(rows), lease_seconds)
             rows.extend(lane.rows)
             retry_in = lane.retry_in
-    return Claimed(await _assignments(cache, conn, tenant_id, rows), retry_in, flow_waiting)
+    # Flow first next time unless it went first now and the plain lane may have work too.
+    next_flow_first = flow_waiting and (not flow_first or plain == 0)
+    return Claimed(await _assignments(cache, conn, tenant_id, rows), retry_in, next_flow_first)
 
 
 async def _assignments(

@@ -26,32 +26,44 @@ CROSS JOIN LATERAL (
 JOIN task_runs t ON t.tenant_id = $1 AND t.id = q.task_run_id
 JOIN workflow_runs r ON r.tenant_id = $1 AND r.id = q.run_id;
 
--- name: flow_take
--- Take the chosen flow queue rows (those another claimer took meanwhile are skipped).
-DELETE FROM flow_queue d
-WHERE d.tenant_id = $1 AND d.id IN (
-  SELECT f.id FROM flow_queue f WHERE f.tenant_id = $1 AND f.id = ANY($2::bigint[])
-  FOR UPDATE SKIP LOCKED)
-RETURNING d.id, d.task_run_id;
-
--- name: flow_drop
--- Remove flow queue rows whose task is no longer queued (cancelled, timed out).
-DELETE FROM flow_queue WHERE tenant_id = $1 AND id = ANY($2::bigint[]);
+-- name: flow_commit
+-- Take the chosen flow queue rows (skipping those another claimer took) and drop dead ones, lease
+-- the chosen tasks to the worker (the plain claim's columns), record their concurrency holds and
+-- forget the stale holds found while deciding — one statement.
+WITH stale AS (
+  DELETE FROM concurrency_holds h
+  USING unnest($6::text[], $7::uuid[]) AS x(key, holder_id)
+  WHERE h.tenant_id = $1 AND h.key = x.key AND h.holder_id = x.holder_id
+), taken AS (
+  DELETE FROM flow_queue d
+  WHERE d.tenant_id = $1 AND d.id IN (
+    SELECT f.id FROM flow_queue f WHERE f.tenant_id = $1 AND f.id = ANY($2::bigint[])
+    FOR UPDATE SKIP LOCKED)
+  RETURNING d.task_run_id
+), leased AS (
+  UPDATE task_runs t
+  SET status = 'running', attempt = t.attempt + 1, worker_id = $3, lease_id = gen_random_uuid(),
+      lease_expires_at = now() + make_interval(secs => $4), started_at = now(),
+      deadline_at = now() + make_interval(secs => t.execution_timeout), retry_at = NULL,
+      wait_reason = NULL, schedule_deadline_at = NULL
+  FROM taken
+  WHERE t.tenant_id = $1 AND t.id = taken.task_run_id AND t.id = ANY($5::uuid[])
+    AND t.status = 'queued'
+  RETURNING t.id, t.run_id, t.task_name, t.action, t.attempt, t.lease_id, t.execution_timeout,
+    t.kind
+), held AS (
+  INSERT INTO concurrency_holds (tenant_id, key, holder_id, run_id, scope, strategy)
+  SELECT $1, h.key, h.holder_id, h.run_id, h.scope, h.strategy
+  FROM unnest($8::uuid[], $9::text[], $10::uuid[], $11::uuid[], $12::text[], $13::text[])
+    AS h(task_run_id, key, holder_id, run_id, scope, strategy)
+  JOIN leased l ON l.id = h.task_run_id
+  ON CONFLICT (tenant_id, key, holder_id) DO NOTHING
+)
+SELECT * FROM leased;
 
 -- name: flow_dequeue_runs
 -- Remove the flow queue rows of some runs (cancelled).
 DELETE FROM flow_queue WHERE tenant_id = $1 AND run_id = ANY($2::uuid[]);
-
--- name: flow_lease
--- Lease the taken flow-controlled tasks to the worker (the same columns as the plain claim).
-UPDATE task_runs t
-SET status = 'running', attempt = t.attempt + 1, worker_id = $3, lease_id = gen_random_uuid(),
-    lease_expires_at = now() + make_interval(secs => $4), started_at = now(),
-    deadline_at = now() + make_interval(secs => t.execution_timeout), retry_at = NULL,
-    wait_reason = NULL, schedule_deadline_at = NULL
-WHERE t.tenant_id = $1 AND t.id = ANY($2::uuid[]) AND t.status = 'queued'
-RETURNING t.id, t.run_id, t.task_name, t.action, t.attempt, t.lease_id, t.execution_timeout,
-  t.kind;
 
 -- name: flow_wait
 -- Say what queued tasks wait for; only changed reasons are written (and returned).
@@ -86,12 +98,6 @@ LEFT JOIN task_runs t ON h.scope = 'task' AND t.tenant_id = h.tenant_id AND t.id
 LEFT JOIN workflow_runs r ON r.tenant_id = h.tenant_id AND r.id = h.run_id
 WHERE h.tenant_id = $1 AND h.key = ANY($2::text[])
 ORDER BY h.key, h.acquired_at, h.holder_id;
-
--- name: drop_holds
--- Forget holds whose holder finished (found stale by a decision on their key).
-DELETE FROM concurrency_holds h
-USING unnest($2::text[], $3::uuid[]) AS x(key, holder_id)
-WHERE h.tenant_id = $1 AND h.key = x.key AND h.holder_id = x.holder_id;
 
 -- name: add_holds
 -- Record new holders of concurrency slots.
