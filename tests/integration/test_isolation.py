@@ -125,6 +125,26 @@ async def _flow(s: Seeding, accounts: list[api.Account]) -> None:
         assert len(await p.poll(s.client, key, worker)) == 1
 
 
+async def _durable(s: Seeding, accounts: list[api.Account]) -> None:
+    """A durable task with a logged step, suspended in an event wait."""
+    for account in accounts:
+        key = api.bearer((await api.create_api_key(s.client, account,
+                                                   scopes=["worker", "trigger"]))["key"])
+        await p.register_workflow(s.client, key, {"name": "dur",
+                                                  "tasks": [{"name": "t", "durable": True}]})
+        worker = await p.register_worker(s.client, key, ["dur:t"])
+        await p.trigger(s.client, key, "dur")
+        [task] = await p.poll(s.client, key, worker, max_tasks=1)
+        lease = {"task_run_id": task["task_run_id"], "lease_id": task["lease_id"]}
+        stepped = await s.client.post(f"/api/v1/workers/{worker}/durable/steps", headers=key,
+                                      json={**lease, "seq": 1, "name": "s", "result": 1})
+        assert stepped.status_code == 200, stepped.text
+        waited = await s.client.post(f"/api/v1/workers/{worker}/durable/wait", headers=key,
+                                     json={**lease, "seq": 2, "name": "w",
+                                           "conditions": {"any_of": [{"event": "iso:never"}]}})
+        assert waited.json() == {"suspended": True}, waited.text
+
+
 SEEDERS: list[tuple[frozenset[str], Seeder]] = [
     (frozenset({"memberships", "sessions", "audit_log", "api_keys", "invites"}), _identity),
     (frozenset({"workflows", "workflow_versions", "workflow_runs", "task_runs", "queue_items",
@@ -134,6 +154,7 @@ SEEDERS: list[tuple[frozenset[str], Seeder]] = [
                 "schedules"}), _triggers),
     (frozenset({"flow_queue", "concurrency_holds", "rate_limits", "rate_limit_settings"}),
      _flow),
+    (frozenset({"durable_log", "durable_waits"}), _durable),
 ]
 COVERED = frozenset().union(*(tables for tables, _ in SEEDERS))
 
