@@ -239,14 +239,17 @@ class RateLimitStrategy(Protocol):
     """Stable identifier used in limit definitions, e.g. ``token-bucket``."""
     title: str
     config_schema: Mapping[str, Any]
-    """JSON Schema of a limit's parameters (e.g. ``{"rate": 10, "per": 60}``)."""
+    """JSON Schema of a limit's parameters: ``limit`` and ``window_seconds`` (every limit has
+    them) plus the strategy's own settings, e.g. ``{"burst": 1}``."""
 
     def decide(
         self, config: Mapping[str, Any], state: Mapping[str, Any] | None, now: float, cost: int
     ) -> tuple[RateLimitDecision, dict[str, Any]]:
         """Decide whether ``cost`` units may pass at ``now`` (Unix seconds, the database's
-        clock) given the stored ``state`` (None the first time); return the decision and the new
-        state to store. Must not block or do I/O."""
+        clock at the claim; it may be slightly older than the last call's) given the stored
+        ``state`` (None the first time) and ``config`` (``limit``, ``window_seconds`` and the
+        limit's own settings); return the decision and the new JSON-serialisable state to store.
+        ``cost`` 0 only reads the usage. Must not block or do I/O."""
         ...
 
 

@@ -15,6 +15,7 @@ from app.hooks.types import RateLimitDecision
 from tests.plugins.helpers import registered
 from tests.support import api, flow
 from tests.support import protocol as p
+from tests.support.polling import eventually
 
 
 @pytest.fixture
@@ -296,3 +297,20 @@ async def test_parked_polls_across_workers_never_exceed_the_limit(client, admin,
                                 " from task_runs where action = 'many:t' order by 1")
     assert len(rows) == 12
     assert most_in_any_window([r["at"] for r in rows], 1.0) <= 4
+
+
+async def test_setting_a_limit_wakes_parked_polls(client, admin):
+    await p.register_workflow(client, admin, limited("woken", {"key": "gate"}))
+    worker = await flow.worker(client, admin, ["woken:t"])
+    run = await p.trigger(client, admin, "woken", {})
+    parked = asyncio.create_task(p.poll(client, admin, worker, wait=10))
+
+    async def refused() -> bool:  # the poll claimed, found the key unset, and parked
+        task = (await p.get_run(client, admin, run["id"]))["tasks"][0]
+        return "is not set" in (task["waiting_for"] or "")
+
+    await eventually(refused)
+    assert not parked.done()
+    await client.put("/api/v1/rate-limits/gate", headers=admin, json={"limit": 1, "window": "day"})
+    tasks = await asyncio.wait_for(parked, timeout=5)
+    assert len(tasks) == 1

@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core import pagination
@@ -71,6 +71,12 @@ def _out(
     )
 
 
+async def _wake(session: Any, principal: Principal) -> None:
+    """Parked polls of the tenant claim again at commit: a task may pass the changed limit."""
+    await session.execute(text("SELECT pg_notify('kiln_queue', :tenant)"),
+                          {"tenant": str(principal.tenant_id)})
+
+
 async def _db_now(session: Any) -> float:
     """The database's clock (strategies decide on it), as Unix seconds."""
     return float(await session.scalar(select(func.extract("epoch", func.now()))) or 0.0)
@@ -95,6 +101,7 @@ async def put(
             "source": "api", "limit": body.limit, "window_seconds": window, "strategy": name,
             "config": body.config, "updated_at": func.now(),
         }))
+        await _wake(s, principal)
         audit.record(s, tenant_id=principal.tenant_id, action="rate_limit.set", actor=principal,
                      target_type="rate_limit", target_id=key, ip=ip,
                      details={"limit": body.limit, "window": body.window, "strategy": effective})
@@ -187,6 +194,7 @@ async def put_settings(
             tenant_id=principal.tenant_id, default_strategy=body.default_strategy,
         ).on_conflict_do_update(index_elements=["tenant_id"], set_={
             "default_strategy": body.default_strategy, "updated_at": func.now()}))
+        await _wake(s, principal)
         audit.record(s, tenant_id=principal.tenant_id, action="rate_limit.default_strategy_set",
                      actor=principal, target_type="tenant", target_id=principal.tenant_id,
                      details={"default_strategy": body.default_strategy}, ip=ip)
