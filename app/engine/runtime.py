@@ -73,10 +73,14 @@ class Engine:
             while True:
                 woken.clear()
                 async with self.db.raw(TenantContext(tenant_id)) as conn:
+                    # Checked on every pass: a worker stopped while its poll was parked must not
+                    # be handed tasks it will never run.
+                    worker = await claim.touch_worker(conn, tenant_id, worker_id)
+                    if worker is None and flow is not None:
+                        return []
+                    if worker is None:
+                        raise NotFound(f"worker {worker_id} is not registered (or stopped)")
                     if flow is None:
-                        worker = await claim.touch_worker(conn, tenant_id, worker_id)
-                        if worker is None:
-                            raise NotFound(f"worker {worker_id} is not registered (or stopped)")
                         actions, limit = list(worker["actions"]), min(max_tasks, worker["slots"])
                         flow = flow_claim.FlowContext(
                             worker_id, dict(worker["labels"] or {}), self.rotation,

@@ -45,6 +45,9 @@ async def stop(db: Database, principal: Principal, worker_id: uuid.UUID) -> None
             status="stopped", stopped_at=func.now()).returning(Worker.id))
         if result.first() is None:
             raise NotFound(f"worker {worker_id} not found")
+        # Wake the tenant's parked polls on every replica: the stopped worker's own poll then
+        # sees it is stopped and returns empty instead of claiming.
+        await s.execute(select(func.pg_notify("kiln_queue", str(principal.tenant_id))))
 
 
 async def list_workers(
