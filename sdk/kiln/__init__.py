@@ -27,6 +27,7 @@ from kiln.errors import (
     ValidationError,
 )
 from kiln.events import Event
+from kiln.flow import Concurrency, ConcurrencyStrategy, DesiredLabel, RateLimit, StickyStrategy
 from kiln.runs import RunRef, RunRequest
 from kiln.standalone import Standalone
 from kiln.transport import RetryPolicy
@@ -37,8 +38,11 @@ __version__ = "0.1.0"
 __all__ = [
     "ApiError",
     "AuthenticationError",
+    "Concurrency",
+    "ConcurrencyStrategy",
     "ConfigurationError",
     "Context",
+    "DesiredLabel",
     "DurableContext",
     "Event",
     "InvalidInputError",
@@ -48,6 +52,7 @@ __all__ = [
     "NonRetryableError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RateLimit",
     "RetryPolicy",
     "RunCancelledError",
     "RunFailedError",
@@ -56,6 +61,7 @@ __all__ = [
     "SerializationError",
     "ServerUnavailableError",
     "Standalone",
+    "StickyStrategy",
     "Task",
     "TaskCancelledError",
     "TaskOptions",

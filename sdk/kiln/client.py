@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from kiln import _portal, durations, errors, events, runs, transport
+from kiln import _portal, durations, errors, events, flow, runs, transport
 from kiln.standalone import Standalone, StandaloneDecorator
 from kiln.workflow import Workflow, make_task, mark_durable
 
@@ -42,34 +42,51 @@ class Kiln:
 
     def workflow(self, name: str, *, description: str | None = None,
                  on_events: Sequence[str] = (), on_crons: Sequence[str] = (),
-                 event_filter: str | None = None) -> Workflow:
+                 event_filter: str | None = None,
+                 concurrency: int | flow.Concurrency | Sequence[flow.Concurrency] | None = None,
+                 default_priority: int | None = None,
+                 sticky: flow.StickyStrategy | str | None = None) -> Workflow:
         """A new, empty workflow; add tasks with ``@wf.task()``.
 
         ``on_events`` lists event keys that start it, ``on_crons`` 5-field cron expressions;
         ``event_filter`` is a CEL expression over ``payload``, ``metadata`` and ``key`` that an
-        event must satisfy to start a run.
+        event must satisfy to start a run. Flow control (docs/flow-control.md):
+        ``concurrency`` limits unfinished runs per key, ``default_priority`` (1-3) orders runs
+        triggered without one, ``sticky`` keeps a run's tasks on one worker.
         """
         return Workflow(name, client=self, description=description, on_events=on_events,
-                        on_crons=on_crons, event_filter=event_filter)
+                        on_crons=on_crons, event_filter=event_filter, concurrency=concurrency,
+                        default_priority=default_priority, sticky=sticky)
 
     def task(self, *, name: str | None = None, description: str | None = None,
              on_events: Sequence[str] = (), on_crons: Sequence[str] = (),
              event_filter: str | None = None, retries: int = 0, backoff_factor: float = 2.0,
              backoff_max_seconds: durations.Duration = 3600,
              execution_timeout: durations.Duration = 60,
-             schedule_timeout: durations.Duration | None = None) -> StandaloneDecorator:
+             schedule_timeout: durations.Duration | None = None,
+             concurrency: int | flow.Concurrency | Sequence[flow.Concurrency] | None = None,
+             rate_limits: Sequence[flow.RateLimit] = (),
+             desired_labels: Mapping[str, flow.DesiredLabel | str | int | float | bool]
+             | None = None,
+             sticky: flow.StickyStrategy | str | None = None,
+             default_priority: int | None = None) -> StandaloneDecorator:
         """Declare a standalone task: ``@kiln.task(retries=2, execution_timeout="30s")``.
 
         It is registered as a one-task workflow named after the task; ``task.run(input)``
-        returns the task's own output.
+        returns the task's own output. Flow control (docs/flow-control.md): ``concurrency``
+        (runs per key, any strategy), ``rate_limits``, ``desired_labels``, ``sticky``,
+        ``default_priority``.
         """
         options = {"retries": retries, "backoff_factor": backoff_factor,
                    "backoff_max_seconds": backoff_max_seconds,
-                   "execution_timeout": execution_timeout, "schedule_timeout": schedule_timeout}
+                   "execution_timeout": execution_timeout, "schedule_timeout": schedule_timeout,
+                   "rate_limits": rate_limits, "desired_labels": desired_labels}
 
         def decorate(fn: Callable[..., Any]) -> Standalone[Any, Any]:
             wf = self.workflow(str(name or getattr(fn, "__name__", "")), description=description,
-                               on_events=on_events, on_crons=on_crons, event_filter=event_filter)
+                               on_events=on_events, on_crons=on_crons, event_filter=event_filter,
+                               concurrency=concurrency, default_priority=default_priority,
+                               sticky=sticky)
             task = make_task(fn, wf, wf.name, (), options, factory=Standalone)
             wf.tasks[task.name] = task
             assert isinstance(task, Standalone)

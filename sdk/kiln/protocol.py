@@ -30,6 +30,9 @@ class TaskSpec(TypedDict):
     execution_timeout: float
     schedule_timeout: NotRequired[float]
     durable: NotRequired[bool]
+    concurrency: NotRequired[int | list[dict[str, Any]]]  # flow control (kiln.flow)
+    rate_limits: NotRequired[list[dict[str, Any]]]
+    desired_labels: NotRequired[dict[str, dict[str, Any]]]
 
 
 class WorkflowSpec(TypedDict):
@@ -43,6 +46,9 @@ class WorkflowSpec(TypedDict):
     tasks: list[TaskSpec]
     on_failure: NotRequired[TaskSpec]
     on_success: NotRequired[TaskSpec]
+    concurrency: NotRequired[int | list[dict[str, Any]]]  # flow control (kiln.flow)
+    default_priority: NotRequired[int]
+    sticky: NotRequired[str]
 
 
 class Registration(TypedDict):

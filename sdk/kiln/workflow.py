@@ -7,10 +7,10 @@ import hashlib
 import inspect
 import json
 import re
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
-from kiln import durations, protocol, runs, serialization
+from kiln import durations, flow, protocol, runs, serialization
 from kiln.context import Context
 
 if TYPE_CHECKING:
@@ -94,6 +94,8 @@ class Task(Generic[InT, OutT]):
         self.options = options
         self.is_async = inspect.iscoroutinefunction(fn)
         self.input_type, self.output_type = serialization.annotations_of(fn)
+        self.flow: dict[str, Any] = {}
+        """Flow-control fields of the task's definition (``kiln.flow``)."""
 
     @property
     def action(self) -> str:
@@ -112,6 +114,7 @@ class Task(Generic[InT, OutT]):
             spec["schedule_timeout"] = options.schedule_timeout
         if self.durable:
             spec["durable"] = True
+        spec.update(self.flow)  # type: ignore[typeddict-item]
         return spec
 
     def __call__(self, input: InT, ctx: Context) -> Any:
@@ -148,8 +151,12 @@ def make_task(fn: Callable[..., Any], workflow: Workflow, name: str | None,
     parent_names = [_parent_name(parent, workflow, where) for parent in parents]
     if len(set(parent_names)) != len(parent_names):
         raise ValueError(f"{where}: a parent is listed twice in {parent_names}")
-    return factory(fn, name=task_name, workflow=workflow, parents=parent_names,
+    options = dict(options)
+    flow_options = {key: options.pop(key) for key in flow.TASK_OPTIONS if key in options}
+    task = factory(fn, name=task_name, workflow=workflow, parents=parent_names,
                    options=TaskOptions.build(where, **options))
+    task.flow = flow.task_json(where, **flow_options)
+    return task
 
 
 def mark_durable(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -179,8 +186,13 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
 
     def __init__(self, name: str, *, client: Kiln | None = None, description: str | None = None,
                  on_events: Sequence[str] = (), on_crons: Sequence[str] = (),
-                 event_filter: str | None = None) -> None:
+                 event_filter: str | None = None,
+                 concurrency: int | flow.Concurrency | Sequence[flow.Concurrency] | None = None,
+                 default_priority: int | None = None,
+                 sticky: flow.StickyStrategy | str | None = None) -> None:
         super().__init__(client, check_name(name, "workflow"))
+        self.flow = flow.workflow_json(f"workflow {name!r}", concurrency=concurrency,
+                                       default_priority=default_priority, sticky=sticky)
         self.name = name
         self.description = description
         self.on_events = _strings(on_events, f"workflow {name!r}: on_events")
@@ -201,7 +213,11 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
              parents: Sequence[Task[Any, Any] | str] = (), retries: int = 0,
              backoff_factor: float = 2.0, backoff_max_seconds: durations.Duration = 3600,
              execution_timeout: durations.Duration = 60,
-             schedule_timeout: durations.Duration | None = None) -> TaskDecorator: ...
+             schedule_timeout: durations.Duration | None = None,
+             concurrency: int | flow.Concurrency | Sequence[flow.Concurrency] | None = None,
+             rate_limits: Sequence[flow.RateLimit] = (),
+             desired_labels: Mapping[str, flow.DesiredLabel | str | int | float | bool]
+             | None = None) -> TaskDecorator: ...
 
     def task(self, fn: Callable[..., Any] | None = None, /, *, name: str | None = None,
              parents: Sequence[Task[Any, Any] | str] = (), **options: Any) -> Any:
@@ -209,6 +225,8 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
 
         Options: ``retries``, ``backoff_factor``, ``backoff_max_seconds``, ``execution_timeout``
         and ``schedule_timeout``; durations accept ``"30s"``, ``"5m"``, a timedelta or seconds.
+        Flow control (``kiln.flow``, docs/flow-control.md): ``concurrency``, ``rate_limits`` and
+        ``desired_labels``.
         """
         def decorate(func: Callable[..., Any]) -> Task[Any, Any]:
             task = make_task(func, self, name, parents, options)
@@ -313,6 +331,7 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
             spec["on_failure"] = self.on_failure.spec()
         if self.on_success is not None:
             spec["on_success"] = self.on_success.spec()
+        spec.update(self.flow)  # type: ignore[typeddict-item]
         return spec
 
     def checksum(self) -> str:
