@@ -135,12 +135,6 @@ def test_sigterm_drains_running_tasks_then_exits(tenant, spawn, effect_log, data
                      effect_log=effect_log)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SDK: at its drain deadline a stopping worker abandons the tasks still running "
-    "(sdk/kiln/worker/worker.py _drain: task_abandoned) instead of posting 'released', which "
-    "docs/protocol.md step 4 prescribes and the server accepts: the tasks sit 'running' until "
-    "their lease runs out and count as lost (a rescue), so rolling restarts during long tasks "
-    "push them toward max_rescues and fail them as poison"))
 def test_sigterm_releases_the_leases_of_tasks_past_the_drain_deadline(
     tenant, spawn, effect_log, database_url
 ):
@@ -150,7 +144,7 @@ def test_sigterm_releases_the_leases_of_tasks_past_the_drain_deadline(
     # At exit the long tasks are back in the queue at once, not running until their lease
     # runs out, and a graceful stop is not a lost lease.
     assert [(r["status"], r["rescues"]) for r in rows] == [("queued", 0)] * 3
-    attempts = query(database_url, "SELECT status FROM task_attempts a JOIN task_runs t "
+    attempts = query(database_url, "SELECT a.status FROM task_attempts a JOIN task_runs t "
                      "ON t.tenant_id = a.tenant_id AND t.id = a.task_run_id "
                      "WHERE t.run_id = ANY($1::uuid[]) AND t.task_name = 'work'", long)
     assert [a["status"] for a in attempts] == ["released"] * 3

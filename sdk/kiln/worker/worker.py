@@ -32,7 +32,7 @@ class Worker:
     ``start()`` blocks and handles SIGINT/SIGTERM; ``await astart()`` runs on the caller's loop
     until ``stop()``. On stop it polls no more, releases tasks it claimed but did not start, gives
     running tasks ``drain_timeout`` to finish, then unregisters. Tasks still running then are
-    abandoned: their leases expire and the server hands them to another worker.
+    handed back (``released``): the server queues them again at once for another worker.
     """
 
     def __init__(
@@ -278,12 +278,15 @@ class Worker:
                 runners -= done
             force.cancel()
         for execution in list(self._running.values()):
-            # Past the deadline: stop heartbeating and let the lease expire (no result is sent).
+            # Past the deadline: hand the task back so another worker starts it at once (a
+            # graceful stop is not a lost lease). Its runner is cancelled and reports nothing.
             _log.event(logging.WARNING, "task_abandoned", action_name=execution.task.action,
                        task_run_id=execution.task_run_id)
             self._leases.remove(execution.task_run_id)
             if execution.runner is not None:
                 execution.runner.cancel()
+            self._results.add({"task_run_id": execution.task_run_id,
+                               "lease_id": execution.lease_id, "status": "released"})
 
     async def _unregister(self) -> None:
         if self.id is None:

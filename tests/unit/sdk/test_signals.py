@@ -39,4 +39,4 @@ def test_a_second_signal_cuts_the_drain_short(first):
             process.kill()
     assert "action=worker_stop_forced signal=SIGTERM" in tail
     assert "action=task_abandoned" in tail
-    assert "EXITED deleted=1 results=0" in tail
+    assert "EXITED deleted=1 results=1" in tail  # the abandoned task is released

@@ -235,7 +235,7 @@ async def test_graceful_stop_waits_for_running_tasks(kiln, server):
     assert server.requests[-1] == ("DELETE", f"/api/v1/workers/{worker.id}")
 
 
-async def test_tasks_past_the_drain_deadline_are_abandoned(kiln, server):
+async def test_tasks_past_the_drain_deadline_are_released(kiln, server):
     never = threading.Event()
 
     @kiln.task()
@@ -247,7 +247,8 @@ async def test_tasks_past_the_drain_deadline_are_abandoned(kiln, server):
         async with running(worker, server):
             await stuck.aio_run_no_wait({})
             await server.until(lambda: server.leases)
-        assert server.results == []  # no result: the lease expires and the server requeues
+        # Handed back at once (released), not left to wait out its lease.
+        assert [r["status"] for r in server.results] == ["released"]
         assert server.deleted_workers == [worker.id]
     finally:
         never.set()
