@@ -60,7 +60,7 @@ FENCED_NOT_LOOKED_UP = {"postResults", "postLogs", "refreshTimeout"}
 OPERATOR_ONLY = {"getMetrics"}
 # Conformance of successful answers to the generated document. Error answers are held to the
 # contract of docs/protocol.md instead ({"error": {"code", "message"}}): the document declares
-# none of them (see test_error_responses_are_documented).
+# none of them (see test_the_document_describes_the_answers).
 SUCCESS_CHECKS = [st_checks.not_a_server_error, st_checks.content_type_conformance,
                   st_checks.response_headers_conformance, st_checks.response_schema_conformance]
 COUNTS: collections.Counter[str] = collections.Counter()
