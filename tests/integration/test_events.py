@@ -214,3 +214,13 @@ async def test_registration_refuses_bad_triggers_naming_them(client, keys, extra
                                  json={**workflow("bad", []), **extra})
     assert response.status_code == 422, response.text
     assert says in response.json()["error"]["message"]
+
+
+async def test_runs_started_by_events_are_counted_in_the_metrics(app, client, keys):
+    _, worker, trigger = keys
+    await p.register_workflow(client, worker, workflow("a", ["k:*"]))
+    await p.register_workflow(client, worker, workflow("b", ["k:1"]))
+    await push(client, trigger, "k:1")
+    await push(client, trigger, "k:2")
+    (family,) = app.state.metrics.runs_triggered.collect()
+    assert [s.value for s in family.samples if s.name.endswith("_total")] == [3.0]

@@ -24,6 +24,7 @@ from app.domain.events.schemas import MAX_PAYLOAD_BYTES
 from app.engine import queries
 from app.engine.durable import waits
 from app.engine.queue import trigger
+from app.engine.runtime import Engine
 from app.engine.spec import SpecCache
 
 _encode = msgspec.json.Encoder()
@@ -105,3 +106,10 @@ async def ingest(
         {"id": i, "key": e.key, "payload": e.payload, "metadata": e.metadata}
         for i, e in zip(ids, events, strict=True)])
     return [Ingested(i, e.key, runs) for i, e, runs in zip(ids, events, run_ids, strict=True)]
+
+
+def count_runs(engine: Engine, runs: int) -> None:
+    """Count runs started outside :meth:`Engine.trigger` (events, webhooks, crons, schedules)
+    in the server's metrics; call it after the transaction committed."""
+    if engine.metrics is not None and runs:
+        engine.metrics.runs_triggered.inc(runs)

@@ -28,6 +28,7 @@ async def push(
     async with engine.db.raw(principal.tenancy()) as conn:
         done = await ingest.ingest(engine.specs, conn, principal.tenant_id,
                                    [_new(item) for item in items])
+    ingest.count_runs(engine, sum(len(e.run_ids) for e in done))
     return [schemas.EventCreated(e.id, e.key, e.run_ids) for e in done]
 
 

@@ -27,6 +27,7 @@ from cronsim import CronSimError
 from app.core.errors import KilnError
 from app.core.loop import Loop, LoopConfig
 from app.db.tenancy import ENGINE
+from app.domain.events.ingest import count_runs
 from app.domain.schedules import cron
 from app.engine import queries
 from app.engine.queue import trigger
@@ -92,18 +93,19 @@ class CronTicker(Loop):
         how many rows it handled (fired, skipped or initialised)."""
         async with self.engine.db.raw(ENGINE) as conn:
             rows = await conn.fetch(sql("claim_due_crons"), now, self.batch_size)
-            for row in rows:
-                await self._tick(conn, row)
+            started = [await self._tick(conn, row) for row in rows]
+        count_runs(self.engine, sum(started))
         return len(rows)
 
-    async def _tick(self, conn: asyncpg.Connection, row: asyncpg.Record) -> None:
+    async def _tick(self, conn: asyncpg.Connection, row: asyncpg.Record) -> bool:
+        """Fire (or skip, or initialise) one claimed cron; True when a run started."""
         tenant_id, cron_id, at = row["tenant_id"], row["id"], row["now"]
         try:
             if row["next_fire_at"] is None:  # registered before its time was computed
                 following = cron.next_after(row["expression"], row["timezone"], at)
                 await conn.execute(sql("cron_fired"), tenant_id, cron_id, following, None,
                                    None, None)
-                return
+                return False
             tick, skipped, following = plan_tick(
                 row["expression"], row["timezone"], row["next_fire_at"], at, row["missed"])
         except (KilnError, CronSimError, StopIteration) as exc:
@@ -111,7 +113,7 @@ class CronTicker(Loop):
             log.warning("cron disabled", action="cron.broken", cron_id=str(cron_id),
                         reason=reason)
             await conn.execute(sql("cron_broken"), tenant_id, cron_id, reason)
-            return
+            return False
         run_id, error = None, None
         if tick is not None:
             metadata = {**row["metadata"], "cron_id": str(cron_id), "cron_tick": tick.isoformat()}
@@ -123,6 +125,7 @@ class CronTicker(Loop):
                  cron_id=str(cron_id), tick=tick.isoformat() if tick else None,
                  skipped=skipped, run_id=str(run_id) if run_id else None, error=error)
         await conn.execute(sql("cron_fired"), tenant_id, cron_id, following, tick, run_id, error)
+        return run_id is not None
 
 
 class ScheduleFirer(Loop):
@@ -138,6 +141,7 @@ class ScheduleFirer(Loop):
 
     async def run_once(self, now: dt.datetime | None = None) -> int:
         """Fire one batch of schedules due as of ``now`` (default: the database's clock)."""
+        started = 0
         async with self.engine.db.raw(ENGINE) as conn:
             rows = await conn.fetch(sql("claim_due_schedules"), now, self.batch_size)
             for row in rows:
@@ -148,4 +152,6 @@ class ScheduleFirer(Loop):
                          run_id=str(run_id) if run_id else None, error=error)
                 await conn.execute(sql("schedule_fired"), row["tenant_id"], row["id"], run_id,
                                    error, row["now"])
+                started += run_id is not None
+        count_runs(self.engine, started)
         return len(rows)

@@ -162,6 +162,7 @@ async def _store(
             event.id, key, len(event.run_ids), len(request.body), note)
         if logged is None:
             raise Replay  # rolls back the event and its runs
+    ingest.count_runs(engine, len(event.run_ids))
     log.info("webhook accepted", action="webhook.accepted", webhook_id=str(webhook_id),
              event_id=str(event.id), runs=len(event.run_ids))
     return event.id
