@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tempfile
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -86,7 +87,10 @@ async def database_url(chaos_pg_server: Server, chaos_template: str) -> AsyncIte
 
 
 @pytest.fixture
-def server_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+def server_env(database_url: str, tmp_path: Path, private_pg: PrivatePostgres) -> dict[str, str]:
+    # Never the shared server: these tests stop and crash the database they run on.
+    assert urllib.parse.unquote(database_url).endswith(f"host={private_pg.socket_dir}"), \
+        database_url
     return {
         **os.environ,
         "KILN_DATABASE_URL": database_url,

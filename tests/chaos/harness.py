@@ -23,6 +23,7 @@ from tests.support import invariants
 from tests.support.live import WorkerProcess, wait_until
 
 WORKER = Path(__file__).with_name("workers") / "chaos_worker.py"
+ZOMBIE = Path(__file__).with_name("workers") / "zombie_worker.py"
 log = logging.getLogger("kiln.chaos")
 """Scenario summaries (run with ``--log-cli-level=INFO`` to see them)."""
 T = TypeVar("T")

@@ -5,6 +5,7 @@ tests/support/invariants.py must hold over the database and the effect log."""
 from __future__ import annotations
 
 import collections
+import json
 import signal
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from tests.chaos.conftest import MAX_RESCUES
 from tests.chaos.harness import (
     WORKER,
+    ZOMBIE,
     Supervisor,
     api,
     check_invariants,
@@ -96,6 +98,38 @@ def test_sigstop_past_the_lease_then_sigcont_discards_the_late_results(
         assert work["output"]["worker"] == "rescuer"
         assert work["output"]["attempt"] == 2
         assert attempt_statuses(run, "work") == ["lost", "succeeded"]
+    check_invariants(database_url, max_rescues=MAX_RESCUES, accepted=ids, effect_log=effect_log)
+
+
+def test_a_stopped_worker_that_never_heartbeats_has_its_late_results_rejected(
+    tenant, spawn, effect_log, database_url
+):
+    """The SDK's heartbeat usually learns first that the leases are gone and drops the late
+    results itself; a worker that cannot know makes the server's fence do the work."""
+    zombie = spawn(ZOMBIE, tenant, name="zombie", env={
+        "KILN_EFFECT_LOG": str(effect_log), "KILN_ZOMBIE_TASKS": "5", "KILN_TASK_SLEEP": "4"})
+    wait_registered(tenant)  # the zombie registers the chain workflow itself
+    ids = trigger(tenant, "chain", [{"n": i} for i in range(5)])
+    wait_until(lambda: "CLAIMED 5" in zombie.log(), 30, message="the zombie to claim 5 tasks")
+    zombie.process.send_signal(signal.SIGSTOP)
+    try:
+        spawn(WORKER, tenant, name="rescuer", env=worker_env(effect_log, "rescuer"))
+        runs = wait_terminal(tenant, ids, 60)
+    finally:
+        zombie.process.send_signal(signal.SIGCONT)
+    answer = wait_until(lambda: [line for line in zombie.log().splitlines()
+                                 if line.startswith("RESULTS ")], 30, message="the late results")
+    status, body = answer[0].removeprefix("RESULTS ").split(" ", 1)
+    reply = json.loads(body)
+    assert status == "200"
+    assert reply["accepted"] == []
+    assert len(reply["rejected"]) == 5
+    for run in wait_terminal(tenant, ids, 10):
+        (work,) = [t for t in run["tasks"] if t["name"] == "work"]
+        assert work["output"]["worker"] == "rescuer"
+    assert {r["status"] for r in runs} == {"succeeded"}
+    zombies = [e for e in invariants.read_effects(effect_log) if e["worker"] == "zombie"]
+    assert len(zombies) == 5, "the zombie's executions happened (at-least-once)"
     check_invariants(database_url, max_rescues=MAX_RESCUES, accepted=ids, effect_log=effect_log)
 
 
