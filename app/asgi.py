@@ -25,7 +25,6 @@ from app.domain.auth.services import AuthConfig
 from app.domain.auth.tokens import TokenSigner
 from app.domain.metrics.collector import DatabaseCollector, Metrics
 from app.domain.quotas.services import Limits, Quotas
-from app.domain.webhooks.public import bypass_for_receiver
 from app.engine.config import EngineConfig
 from app.engine.runtime import Engine
 from app.hooks import outbox_events
@@ -99,7 +98,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies=deps.DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         # POST /hooks/{id} authenticates with the webhook's verifier, not Kiln credentials.
-        middleware=[bypass_for_receiver(authentication_middleware)],
+        middleware=[authentication_middleware],
         lifespan=[lifespan],
         state=state,
         request_max_body_size=settings.max_body_bytes,
