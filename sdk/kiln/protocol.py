@@ -166,6 +166,14 @@ async def cancel_run(t: _transport.Transport, run_id: str) -> None:
     await t.request("POST", _path("runs", run_id, "cancel"))
 
 
+async def create_schedule(t: _transport.Transport, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Schedule one run of a workflow at a time ``{workflow, at, input, metadata?}``."""
+    reply: dict[str, Any] = await t.request(
+        "POST", _path("schedules"), body=body, what=f"schedule of {body.get('workflow')!r}",
+        idempotent=False)
+    return reply
+
+
 async def push_event(t: _transport.Transport, event: Mapping[str, Any]) -> dict[str, Any]:
     """Push one event ``{key, payload, metadata?}``; the reply lists the runs it started."""
     reply: dict[str, Any] = await t.request(

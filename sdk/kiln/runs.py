@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from kiln import durations, errors, protocol
+from kiln import durations, errors, protocol, serialization
 
 if TYPE_CHECKING:
     from kiln.client import Kiln
@@ -188,6 +189,22 @@ class Triggerable(Generic[InT, R]):
         """Start many runs and wait for all their results, in input order."""
         refs = await self.aio_run_many_no_wait(inputs)
         return list(await asyncio.gather(*(ref.aio_result(timeout) for ref in refs)))
+
+    async def aio_schedule(self, at: dt.datetime, input: InT | None = None, *,
+                           metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Start one run at ``at`` (a timezone-aware datetime); returns the schedule (``id``,
+        ``at``, ``status``…), which ``/api/v1/schedules`` lists, reschedules and deletes."""
+        if at.tzinfo is None:
+            raise ValueError("schedule times need a timezone, e.g. datetime.now(timezone.utc)")
+        body = {"workflow": self._trigger_name, "at": at.isoformat(),
+                "input": serialization.to_jsonable({} if input is None else input, "input"),
+                "metadata": dict(metadata or {})}
+        return await protocol.create_schedule(self._kiln().transport, body)
+
+    def schedule(self, at: dt.datetime, input: InT | None = None, *,
+                 metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Blocking ``aio_schedule``."""
+        return self._kiln().sync(lambda: self.aio_schedule(at, input, metadata=metadata))
 
     def run_no_wait(self, input: InT | None = None, *, metadata: Mapping[str, Any] | None = None,
                     key: str | None = None, priority: int | None = None) -> RunRef[R]:
