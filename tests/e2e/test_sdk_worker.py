@@ -76,10 +76,14 @@ async def test_aio_run_from_async_code(tenant, spawn, kiln):
     await kiln.aclose()
 
 
-@pytest.mark.parametrize("example", ["simple", "dag"])
+EXAMPLE_WORKFLOW = {"simple": "hello", "dag": "diamond", "retries": "payments",
+                    "cancel": "long_sync"}
+
+
+@pytest.mark.parametrize("example", ["simple", "dag", "retries", "cancel"])
 def test_the_example_trigger_scripts_run(tenant, spawn, example):
     spawn(ROOT / "examples" / example / "worker.py", tenant)
-    registered(tenant, "diamond" if example == "dag" else "hello")
+    registered(tenant, EXAMPLE_WORKFLOW[example])
     result = subprocess.run(
         [sys.executable, str(ROOT / "examples" / example / "trigger.py")], cwd=ROOT,
         env={"KILN_API_URL": tenant.api_url, "KILN_API_KEY": tenant.admin_key,
@@ -89,6 +93,15 @@ def test_the_example_trigger_scripts_run(tenant, spawn, example):
     if example == "simple":
         assert "hello.run: {'greeting': 'Hello, Ada!'}" in result.stdout
         assert "wf.run: {'load': {'rows': 9}}" in result.stdout
+    elif example == "retries":
+        assert "flaky.run: {'succeeded_on_attempt': 3}" in result.stdout
+        assert "payments failed as expected" in result.stdout
+        assert "charge: failed after [(1, 'failed')]" in result.stdout  # non-retryable
+        assert "notify_finance: succeeded" in result.stdout
+    elif example == "cancel":
+        lines = [line for line in result.stdout.splitlines() if line.startswith("long_")]
+        assert len(lines) == 2
+        assert all(line.endswith(": cancelled") for line in lines), result.stdout
     else:
         assert "failed as expected" in result.stdout
 
