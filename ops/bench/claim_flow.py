@@ -42,7 +42,7 @@ from app.engine.queue.results import Result  # noqa: E402
 from app.engine.queue.trigger import RunRequest  # noqa: E402
 from app.settings import Settings  # noqa: E402
 
-SECRET = "kiln-bench-claim-flow-secret-key"
+SECRET = "kiln-bench-claim-flow-secret-key"  # noqa: S105 — a throw-away bench database
 WORKFLOWS = {
     "plain": {"name": "plain", "tasks": [{"name": "t"}]},
     "concurrency": {"name": "limited", "tasks": [{"name": "t"}], "concurrency": [
