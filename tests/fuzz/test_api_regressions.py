@@ -57,9 +57,6 @@ async def test_a_nul_character_is_refused_not_a_server_error(
     assert response.status_code in (400, 401, 422), response.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app/domain/rate_limits/services.py _decode_key catches binascii.Error and "
-    "UnicodeDecodeError, but base64 decoding of a non-ASCII string raises ValueError: 500"))
 async def test_a_non_ascii_rate_limit_cursor_is_refused(
     client: httpx.AsyncClient, owner: api.Account
 ) -> None:

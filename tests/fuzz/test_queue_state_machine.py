@@ -351,21 +351,14 @@ def test_the_queue_keeps_its_invariants(database_url: str) -> None:
     assert min(harness.rules.values()) >= 5, f"a rule hardly ran: {harness.rules}"
 
 
-SCHEDULE_BUG = (
-    "expire_schedules (app/engine/sql/sweeps.sql) fails queued tasks but leaves their "
-    "queue_items row behind; a later claim deletes the stale row and leases nothing, so a poll "
-    "for N tasks can come back empty (and park for max_poll_wait) while tasks are queued, and "
-    "rows of actions no worker serves stay in the hot table forever")
 
 
-@pytest.mark.xfail(strict=True, reason=SCHEDULE_BUG)
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_the_queue_keeps_its_invariants_with_schedule_timeouts(database_url: str) -> None:
     drive(QueueMachineWithScheduleTimeouts, database_url)
 
 
-@pytest.mark.xfail(strict=True, reason=SCHEDULE_BUG)
 def test_a_schedule_timeout_leaves_no_queue_row_behind(database_url: str) -> None:
     machine = QueueMachine()
     machine.harness = harness = Harness(database_url)

@@ -132,7 +132,7 @@ def _decode_key(cursor: str | None) -> str | None:
         return None
     try:
         return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError) as exc:  # non-ASCII input raises a bare ValueError
         raise Invalid("cursor is not valid; pass the next_cursor of a previous page") from exc
 
 

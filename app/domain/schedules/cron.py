@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import zoneinfo
 
 from cronsim import CronSim, CronSimError
@@ -30,6 +31,9 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
                       "or 'UTC'") from None
 
 
+_ONE_VALUE_STEP = re.compile(r"(?P<a>\w+)-(?P<b>\w+)/\d+")
+
+
 def validate(expression: str, timezone: str = "UTC") -> str:
     """Check a 5-field cron expression (and its zone); return it normalised (single spaces)."""
     fields = expression.split()
@@ -39,6 +43,13 @@ def validate(expression: str, timezone: str = "UTC") -> str:
         raise Invalid(f"invalid cron expression {expression!r}: expected 5 fields (minute hour "
                       f"day-of-month month day-of-week), got {len(fields)}")
     normalised = " ".join(fields)
+    for field in fields:
+        # cronsim reads a one-value range with a step ("1-1/1") as "1/1" (to the field's end);
+        # cron means the single value. Refuse it rather than fire at the wrong times.
+        for part in field.split(","):
+            if (match := _ONE_VALUE_STEP.fullmatch(part)) and match["a"] == match["b"]:
+                raise Invalid(f"invalid cron expression {expression!r}: {part!r} is a one-value "
+                              f"range with a step; write {match['a']!r}")
     tz = zone(timezone)
     try:
         next_after(normalised, timezone, dt.datetime.now(dt.UTC).astimezone(tz))

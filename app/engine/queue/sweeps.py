@@ -56,6 +56,9 @@ async def expire_schedules(
     events: frozenset[str] = DEFAULT_EVENTS,
 ) -> int:
     rows = await conn.fetch(queries.get("expire_schedules"), config.sweep_batch)
+    if rows:  # their queue rows would only make a later claim come back empty
+        await conn.execute(queries.get("dequeue_tasks"), [r["tenant_id"] for r in rows],
+                           [r["action"] for r in rows], [r["id"] for r in rows])
     await propagate(cache, conn, _changes(rows, "task.timed_out"), events)
     return len(rows)
 

@@ -59,6 +59,12 @@ FROM due d
 WHERE t.tenant_id = d.tenant_id AND t.id = d.id
 RETURNING t.tenant_id, t.id, t.run_id, t.action, t.priority;
 
+-- name: dequeue_tasks
+-- Remove the queue rows of tasks (any tenants) that will never be claimed now.
+DELETE FROM queue_items q
+USING unnest($1::uuid[], $2::text[], $3::uuid[]) AS x(tenant_id, action, id)
+WHERE q.tenant_id = x.tenant_id AND q.action = x.action AND q.task_run_id = x.id;
+
 -- name: expire_schedules
 -- Fail queued tasks that no worker started within their schedule timeout (no retry: nothing ran).
 WITH expired AS (
