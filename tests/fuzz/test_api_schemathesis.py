@@ -19,9 +19,6 @@ workflow) most of the time. Checks:
 ``GET /metrics`` is the operator's Prometheus endpoint: its labels name every tenant by design
 (``KILN_METRICS_TOKEN`` guards it on shared deployments), so it is not held to the leak rule.
 
-Known server errors that a strict xfail in test_api_regressions.py pins (a non-ASCII
-rate-limit cursor) are counted, not failed, so the run keeps looking.
-
 Not fuzzed: ``GET /api/v1/stream`` (a server-sent event stream that never ends) and ``POST
 /api/v1/auth/logout`` (it would end A's session mid-run); ``PUT /api/v1/rate-limits/{key}`` is an
 upsert by name: B does not replay it with A's key (it would create B's own limit of that name).
@@ -71,7 +68,6 @@ OPERATOR_ONLY = {"getMetrics"}
 SUCCESS_CHECKS = [st_checks.not_a_server_error, st_checks.content_type_conformance,
                   st_checks.response_headers_conformance, st_checks.response_schema_conformance]
 COUNTS: collections.Counter[str] = collections.Counter()
-KNOWN: collections.Counter[str] = collections.Counter()
 
 
 @functools.cache
@@ -87,16 +83,6 @@ def openapi_document() -> dict[str, Any]:
 @functools.cache
 def api_schema() -> Any:
     return schemathesis.openapi.from_dict(openapi_document())
-
-
-def known_bug(case: Any) -> str | None:
-    """A server error that a strict xfail in test_api_regressions.py already pins (so the fuzz
-    run stays green while it is open, and keeps looking for new ones)."""
-    cursor = (case.query or {}).get("cursor")
-    if case.operation.label == "GET /api/v1/rate-limits" and isinstance(cursor, str) \
-            and not cursor.isascii():
-        return "non-ASCII cursor (test_a_non_ascii_rate_limit_cursor_is_refused)"
-    return None
 
 
 def labels() -> list[str]:
@@ -140,9 +126,6 @@ def harvest(tenant: FuzzTenant, body: Any) -> None:
 def conformance(case: Any, response: schemathesis.Response, who: str) -> list[str]:
     where = f"{who}: {case.operation.label} -> {response.status_code}"
     if response.status_code >= 500:
-        if known_bug(case):
-            KNOWN[known_bug(case) or ""] += 1
-            return []
         return [f"{where}: server error: {response.text[:200]} for {sent(case)[:400]}"]
     if response.status_code >= 400:
         try:
@@ -242,8 +225,8 @@ def test_operation(label: str, fuzz_server: LiveServer, fuzz_tenants: Tenants) -
             # Nothing schema-breaking can be sent for this operation (e.g. no parameters).
             assert mode is schemathesis.GenerationMode.NEGATIVE, label
     unique = sorted(set(problems))
-    log.info("%s: %s cases so far in this module (by mode %s); known bugs hit: %s", label,
-             sum(COUNTS.values()), dict(COUNTS), dict(KNOWN))
+    log.info("%s: %s cases so far in this module (by mode %s)", label,
+             sum(COUNTS.values()), dict(COUNTS))
     assert not unique, f"{len(unique)} problem(s):\n  " + "\n  ".join(unique[:25])
 
 
