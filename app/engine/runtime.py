@@ -39,7 +39,9 @@ class Engine:
         self.metrics: Metrics | None = None
         self.rotation = flow_claim.Rotation()
         self.rate_strategies = rate_limits.Strategies(None)
-        self._flow_first: dict[uuid.UUID, bool] = {}  # per worker: which claim lane goes first
+        # Per worker whose next claim offers the flow lane first: (claims since the plain lane
+        # was asked, whether it had work then). See _next_lane.
+        self._flow_first: dict[uuid.UUID, tuple[int, bool]] = {}
 
     def use_plugins(self, pm: pluggy.PluginManager, hook_timeout: float = 5.0) -> None:
         """Take rate-limit strategies from ``pm`` (``register_rate_limit_strategies``)."""
@@ -85,12 +87,12 @@ class Engine:
                         flow = flow_claim.FlowContext(
                             worker_id, dict(worker["labels"] or {}), self.rotation,
                             self.rate_strategies, self.config.preference_delay, self.events)
-                    flow_first = self._flow_first.get(worker_id, False)
+                    flow_first = worker_id in self._flow_first
                     claimed = await claim.claim(
                         self.specs, conn, tenant_id, worker_id, actions, limit,
                         self.config.lease_seconds, flow, flow_first,
                     )
-                self._next_lane(worker_id, claimed.flow_first)
+                self._next_lane(worker_id, flow_first, claimed)
                 tasks = claimed.tasks
                 remaining = deadline - loop.time()
                 if tasks and self.metrics is not None:
@@ -107,14 +109,28 @@ class Engine:
                     if claimed.retry_in is None or loop.time() >= deadline:
                         return []
 
-    def _next_lane(self, worker_id: uuid.UUID, flow_first: bool) -> None:
-        """Remember which claim lane goes first for this worker's next claim."""
-        if flow_first:
-            if len(self._flow_first) > 100_000:
-                self._flow_first.clear()
-            self._flow_first[worker_id] = True
-        else:
-            self._flow_first.pop(worker_id, None)
+    PLAIN_RECHECK = 4
+    """While the flow lane fills every claim, the plain lane is still asked every this many."""
+
+    def _next_lane(self, worker_id: uuid.UUID, flow_first: bool, claimed: claim.Claimed) -> None:
+        """Pick which lane goes first in the worker's next claim: while both lanes have work
+        they take turns; while only flow-controlled tasks wait, the flow lane goes first (and
+        the plain lane is asked again every ``PLAIN_RECHECK`` claims)."""
+        state = self._flow_first.pop(worker_id, (0, False))
+        if not claimed.flow_waiting:
+            return
+        if claimed.plain is None:  # the flow lane went first and filled the claim
+            skipped, plain_busy = state[0] + 1, state[1]
+            if plain_busy or skipped >= self.PLAIN_RECHECK:
+                return  # the plain lane goes first next time
+            next_state = (skipped, False)
+        elif claimed.plain and flow_first:
+            return  # both lanes have work and the flow lane went first: the plain lane next
+        else:  # the plain lane went first, or had nothing: the flow lane next
+            next_state = (0, bool(claimed.plain))
+        if len(self._flow_first) > 100_000:
+            self._flow_first.clear()
+        self._flow_first[worker_id] = next_state
 
     async def heartbeat(
         self, tenant_id: uuid.UUID, worker_id: uuid.UUID, held: list[tuple[uuid.UUID, uuid.UUID]]

@@ -4,7 +4,8 @@ admitted only when its labels, sticky worker, concurrency keys and rate limits a
 One pass, in the caller's claim transaction:
 
 1. candidates — per action, up to ``GROUPS`` round-robin groups from the rotation cursor on
-   (wrapping around), up to ``PER_GROUP`` tasks each, interleaved one group at a time;
+   (wrapping around, in the same statement), up to ``PER_GROUP`` tasks each, interleaved one
+   group at a time;
 2. lock the concurrency keys (advisory, in key order) and load their live holders; lock the
    rate-limit rows (in key order);
 3. decide in order; a task that may not start keeps its queue row and gets a ``wait_reason``;
@@ -102,21 +103,8 @@ async def _candidates(
     per_group: int,
 ) -> list[Row]:
     cursors = [ctx.rotation.get(tenant_id, action) for action in actions]
-    rows = [dict(r) for r in await conn.fetch(queries.get("flow_candidates"), tenant_id, actions,
+    return [dict(r) for r in await conn.fetch(queries.get("flow_candidates"), tenant_id, actions,
                                               cursors, GROUPS, per_group)]
-    found: dict[str, set[str]] = {}
-    for row in rows:
-        found.setdefault(row["action"], set()).add(row["group_key"])
-    wrap = [(a, c) for a, c in zip(actions, cursors, strict=True)
-            if c and len(found.get(a, ())) < GROUPS]
-    if wrap:  # the rotation reached the end: continue from the first group
-        turns = {a: len(found.get(a, ())) for a, _ in wrap}
-        cursor = dict(wrap)
-        for row in await conn.fetch(queries.get("flow_candidates"), tenant_id,
-                                    [a for a, _ in wrap], [""] * len(wrap), GROUPS, per_group):
-            if row["group_key"] < cursor[row["action"]]:
-                rows.append({**dict(row), "turn": turns[row["action"]] + row["turn"]})
-    return rows
 
 
 async def claim(

@@ -39,8 +39,10 @@ class Claimed:
     retry_in: float | None = None
     """Seconds until a flow-controlled task held back for now (rate limit, preference) may
     pass: a parked poll claims again then, without a notification."""
-    flow_first: bool = False
-    """Whether the worker's next claim should offer flow-controlled tasks first."""
+    flow_waiting: bool = False
+    """Flow-controlled tasks of these actions are queued."""
+    plain: int | None = None
+    """Plain tasks leased; None when the plain lane was not asked (the flow lane filled up)."""
 
 
 async def claim(
@@ -52,9 +54,9 @@ async def claim(
 
     Plain tasks come from ``queue_items`` in one statement that also says whether
     flow-controlled tasks wait for these actions; only then does the flow lane run
-    (:mod:`app.engine.flow.claim`). While both lanes have work they take turns going first
-    (``flow_first``), so neither starves the other; while only flow-controlled tasks wait, the
-    flow lane goes first and the plain statement runs only for the slots it left.
+    (:mod:`app.engine.flow.claim`). ``flow_first`` offers the flow lane first and asks the
+    plain statement only for the slots it left (the engine picks the order per worker, so
+    neither lane starves the other: ``Engine._next_lane``).
     """
     rows: list[asyncpg.Record] = []
     retry_in: float | None = None
@@ -77,9 +79,8 @@ async def claim(
                                           limit - len(rows), lease_seconds)
             rows.extend(lane.rows)
             retry_in = lane.retry_in
-    # Flow first next time unless it went first now and the plain lane may have work too.
-    next_flow_first = flow_waiting and (not flow_first or plain == 0)
-    return Claimed(await _assignments(cache, conn, tenant_id, rows), retry_in, next_flow_first)
+    return Claimed(await _assignments(cache, conn, tenant_id, rows), retry_in, flow_waiting,
+                   plain)
 
 
 async def _assignments(

@@ -1,20 +1,33 @@
 -- name: flow_candidates
 -- Ready flow-controlled tasks: per action, up to $4 round-robin groups from each action's rotation
--- cursor $3 on (a skip scan over the index), and up to $5 tasks of each group in rank order.
+-- cursor $3 on, wrapping around to the first group (a skip scan over the index), and up to $5
+-- tasks of each group in rank order.
 SELECT a.action, g.turn, q.id, q.group_key, q.rank, q.task_run_id, q.run_id, q.flow,
   extract(epoch FROM now() - q.enqueued_at)::float8 AS waited,
   t.status AS task_status, t.task_name, r.version_id, r.sticky_worker_id
 FROM unnest($2::text[], $3::text[]) AS a(action, after)
 CROSS JOIN LATERAL (
-  WITH RECURSIVE groups(key, turn) AS (
-    SELECT (SELECT min(f.group_key) FROM flow_queue f
-            WHERE f.tenant_id = $1 AND f.action = a.action AND f.group_key >= a.after), 1
+  WITH RECURSIVE groups(key, turn, wrapped) AS (
+    SELECT coalesce(first.key, CASE WHEN a.after <> '' THEN (
+             SELECT min(f.group_key) FROM flow_queue f
+             WHERE f.tenant_id = $1 AND f.action = a.action AND f.group_key >= '') END),
+           1, first.key IS NULL
+    FROM (SELECT min(f.group_key) AS key FROM flow_queue f
+          WHERE f.tenant_id = $1 AND f.action = a.action AND f.group_key >= a.after) AS first
     UNION ALL
-    SELECT (SELECT min(f.group_key) FROM flow_queue f
-            WHERE f.tenant_id = $1 AND f.action = a.action AND f.group_key > g.key), g.turn + 1
-    FROM groups g WHERE g.key IS NOT NULL AND g.turn < $4
+    SELECT coalesce(next.key, CASE WHEN NOT g.wrapped AND a.after <> '' THEN (
+             SELECT min(f.group_key) FROM flow_queue f
+             WHERE f.tenant_id = $1 AND f.action = a.action AND f.group_key >= '') END),
+           g.turn + 1, g.wrapped OR next.key IS NULL
+    FROM groups g
+    CROSS JOIN LATERAL (SELECT min(f.group_key) AS key FROM flow_queue f
+                        WHERE f.tenant_id = $1 AND f.action = a.action
+                          AND f.group_key > g.key) AS next
+    WHERE g.key IS NOT NULL AND g.turn < $4 AND NOT (g.wrapped AND g.key >= a.after)
   )
-  SELECT key, turn FROM groups WHERE key IS NOT NULL
+  -- Past the end, the rotation continues from the first group up to where it started.
+  SELECT key, turn FROM groups
+  WHERE key IS NOT NULL AND NOT (wrapped AND turn > 1 AND key >= a.after)
 ) AS g
 CROSS JOIN LATERAL (
   SELECT f.id, f.group_key, f.rank, f.task_run_id, f.run_id, f.flow, f.enqueued_at
