@@ -4,6 +4,7 @@ by moving the queue row's enqueue time back), hard stickiness always."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -158,3 +159,28 @@ async def test_bad_labels_and_sticky_are_refused(client, key):
     assert bad_sticky.status_code == 422
     assert "always" in bad_sticky.json()["error"]["message"]
     assert bad_weight.status_code == 422
+
+
+async def test_workers_with_different_labels_claim_side_by_side(client, key):
+    """Each worker leases what it may and marks the rest as waiting, at the same time: neither
+    blocks on the other's rows (no deadlock, no error)."""
+    await p.register_workflow(client, key, {"name": "mixed", "tasks": [{"name": "t",
+        "desired_labels": {"kind": {"value": "x", "required": True}}}]})
+    await p.register_workflow(client, key, {"name": "other", "tasks": [{"name": "t",
+        "desired_labels": {"kind": {"value": "y", "required": True}}}]})
+    x = await flow.worker(client, key, ["mixed:t", "other:t"], labels={"kind": "x"}, slots=3)
+    y = await flow.worker(client, key, ["mixed:t", "other:t"], labels={"kind": "y"}, slots=3)
+    await flow.bulk(client, key, "mixed", [{}] * 20)
+    await flow.bulk(client, key, "other", [{}] * 20)
+
+    async def work(worker: str, workflow: str) -> int:
+        done = 0
+        while done < 20:
+            tasks = await p.poll(client, key, worker, max_tasks=3, wait=2)
+            assert tasks, f"{workflow} tasks stopped coming"
+            assert {t["workflow"] for t in tasks} == {workflow}
+            await flow.finish_all(client, key, worker, tasks)
+            done += len(tasks)
+        return done
+
+    assert await asyncio.gather(work(x, "mixed"), work(y, "other")) == [20, 20]

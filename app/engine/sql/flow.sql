@@ -79,11 +79,17 @@ SELECT * FROM leased;
 DELETE FROM flow_queue WHERE tenant_id = $1 AND run_id = ANY($2::uuid[]);
 
 -- name: flow_wait
--- Say what queued tasks wait for; only changed reasons are written (and returned).
-UPDATE task_runs t SET wait_reason = x.reason
-FROM unnest($2::uuid[], $3::text[]) AS x(id, reason)
-WHERE t.tenant_id = $1 AND t.id = x.id AND t.status = 'queued'
-  AND t.wait_reason IS DISTINCT FROM x.reason
+-- Say what queued tasks wait for; only changed reasons are written (and returned). Rows another
+-- transaction holds (a claimer leasing them, a cancel) are skipped: waiting on them could deadlock.
+WITH waiting AS (
+  SELECT t.id, x.reason FROM task_runs t
+  JOIN unnest($2::uuid[], $3::text[]) AS x(id, reason) ON t.id = x.id
+  WHERE t.tenant_id = $1 AND t.status = 'queued' AND t.wait_reason IS DISTINCT FROM x.reason
+  FOR UPDATE OF t SKIP LOCKED
+)
+UPDATE task_runs t SET wait_reason = w.reason
+FROM waiting w
+WHERE t.tenant_id = $1 AND t.id = w.id
 RETURNING t.id, t.run_id, t.task_name;
 
 -- name: set_sticky
