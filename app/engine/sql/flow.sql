@@ -75,8 +75,12 @@ WITH stale AS (
 SELECT * FROM leased;
 
 -- name: flow_dequeue_runs
--- Remove the flow queue rows of some runs (cancelled).
-DELETE FROM flow_queue WHERE tenant_id = $1 AND run_id = ANY($2::uuid[]);
+-- Remove the flow queue rows of some runs (cancelled). A row a claimer holds is being taken (its
+-- lease will find the task cancelled): skipped, since waiting for it could deadlock.
+DELETE FROM flow_queue d
+WHERE d.tenant_id = $1 AND d.id IN (
+  SELECT f.id FROM flow_queue f WHERE f.tenant_id = $1 AND f.run_id = ANY($2::uuid[])
+  FOR UPDATE SKIP LOCKED);
 
 -- name: flow_wait
 -- Say what queued tasks wait for; only changed reasons are written (and returned). Rows another
