@@ -71,7 +71,13 @@ def test_a_killed_worker_s_sleeping_task_resumes_on_another_without_redoing_step
     assert run["output"]["nap"]["steps"] == ["before", "after"]
     assert effects(log) == {"before": 1, "after": 1}
     task = run["tasks"][0]
-    assert [a["status"] for a in task["attempts"]] == ["released", "succeeded"]
+    statuses = [a["status"] for a in task["attempts"]]
+    # Suspended in the sleep (released), then done by w2. The killed worker's long-poll can
+    # still be parked on the server when the sleep ends and claim the task for a dead process:
+    # that lease is lost and w2 rescues it — at-least-once, the steps still ran once each.
+    assert statuses[0] == "released"
+    assert statuses[-1] == "succeeded"
+    assert set(statuses[1:-1]) <= {"lost"}
     assert [(d["kind"], d["name"], d["status"]) for d in task["durable"]] == [
         ("step", "before", "done"), ("sleep", "sleep", "done"), ("step", "after", "done")]
 
