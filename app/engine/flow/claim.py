@@ -34,7 +34,7 @@ from app.engine.spec import SpecCache, WorkflowSpec
 
 GROUPS = 32
 """Round-robin groups looked at per action and claim."""
-PER_GROUP = 8
+PER_GROUP = 16
 """Tasks looked at per group and claim (fewer when the worker asks for fewer)."""
 Row = dict[str, Any]
 _AFTER = "\x01"  # the smallest suffix: `key + _AFTER` is the first group after `key` (C order)
