@@ -11,15 +11,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from litestar import Litestar
-
 from hypothesis import settings as hypothesis_settings
+from litestar import Litestar
 
 from app.asgi import create_app
 from app.db import urls
 from app.settings import Settings
 from tests.support.databases import TEST_SECRET, Server
-
 
 # No per-example deadline: a loaded CI machine must not turn a property test into a timing test.
 hypothesis_settings.register_profile("kiln", deadline=None)
