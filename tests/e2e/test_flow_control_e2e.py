@@ -86,10 +86,10 @@ def test_max_runs_per_key_holds_across_two_workers(tenant, spawn, tmp_path):
     # The other key ran in parallel with key a's backlog, not after it.
     assert min(start for start, _ in by_key["b"]) < max(start for start, _ in by_key["a"])
     assert {r["worker"] for r in done} == {"w1", "w2"}
-    # The database agrees: task start and finish times, the same check.
-    db = [(epoch(r["tasks"][0]["started_at"]), epoch(r["tasks"][0]["finished_at"]))
-          for r in runs if r["input"]["key"] == "a"]
-    assert most_at_once(db) <= 2
+    # One attempt each: nothing was run twice to get there. (The database's started_at and
+    # finished_at are transaction start times, so they cannot show overlap exactly: a claim
+    # that began a moment before a result committed sees the freed slot.)
+    assert all(len(r["tasks"][0]["attempts"]) == 1 for r in runs)
 
 
 def test_round_robin_starts_the_small_key_before_the_big_backlog_ends(tenant, spawn, tmp_path):
