@@ -158,7 +158,7 @@ async def test_the_claim_reads_only_the_callers_rows(client, owner_db):
         "claim": await explain(owner_db, queries.get("claim"), tenant, ["plain:t", "keyed:t"],
                                10, worker, 30.0),
         "flow_candidates": await explain(owner_db, queries.get("flow_candidates"), tenant,
-                                         ["plain:t", "keyed:t"], ["", ""], 32, 8),
+                                         ["plain:t", "keyed:t"], ["", ""], 32, 16, 10),
     }
     for name, plan in plans.items():
         for scan in scans(plan["Plan"]):

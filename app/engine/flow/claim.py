@@ -4,8 +4,8 @@ admitted only when its labels, sticky worker, concurrency keys and rate limits a
 One pass, in the caller's claim transaction:
 
 1. candidates — per action, up to ``GROUPS`` round-robin groups from the rotation cursor on
-   (wrapping around, in the same statement), up to ``PER_GROUP`` tasks each, interleaved one
-   group at a time;
+   (wrapping around, in the same statement), about twice the claim's size in tasks spread over
+   them (2 to ``PER_GROUP`` each), interleaved one group at a time;
 2. lock the concurrency keys (advisory, in key order) and load their live holders; lock the
    rate-limit rows (in key order);
 3. decide in order; a task that may not start keeps its queue row and gets a ``wait_reason``;
@@ -35,7 +35,8 @@ from app.engine.spec import SpecCache, WorkflowSpec
 GROUPS = 32
 """Round-robin groups looked at per action and claim."""
 PER_GROUP = 16
-"""Tasks looked at per group and claim (fewer when the worker asks for fewer)."""
+"""Most tasks looked at per group and claim: about twice the claim's size is spread over the
+groups found, at least 2 each."""
 Row = dict[str, Any]
 _AFTER = "\x01"  # the smallest suffix: `key + _AFTER` is the first group after `key` (C order)
 
@@ -100,11 +101,11 @@ def _interleave(rows: list[Row], actions: list[str]) -> list[Row]:
 
 async def _candidates(
     conn: asyncpg.Connection, tenant_id: uuid.UUID, ctx: FlowContext, actions: list[str],
-    per_group: int,
+    limit: int,
 ) -> list[Row]:
     cursors = [ctx.rotation.get(tenant_id, action) for action in actions]
     return [dict(r) for r in await conn.fetch(queries.get("flow_candidates"), tenant_id, actions,
-                                              cursors, GROUPS, per_group)]
+                                              cursors, GROUPS, PER_GROUP, limit)]
 
 
 async def claim(
@@ -112,7 +113,7 @@ async def claim(
     actions: list[str], limit: int, lease_seconds: float,
 ) -> FlowClaim:
     """Lease up to ``limit`` flow-controlled tasks of ``actions`` that may start now."""
-    rows = await _candidates(conn, tenant_id, ctx, actions, min(PER_GROUP, max(1, limit)))
+    rows = await _candidates(conn, tenant_id, ctx, actions, limit)
     if not rows:
         return FlowClaim()
     garbage = [row["id"] for row in rows if row["task_status"] != "queued"]

@@ -1,7 +1,8 @@
 -- name: flow_candidates
 -- Ready flow-controlled tasks: per action, up to $4 round-robin groups from each action's rotation
--- cursor $3 on, wrapping around to the first group (a skip scan over the index), and up to $5
--- tasks of each group in rank order.
+-- cursor $3 on, wrapping around to the first group (a skip scan over the index), and of each
+-- group its first tasks in rank order: about twice the claim's $6 tasks spread over the groups,
+-- at least 2 and at most $5 per group.
 SELECT a.action, g.turn, q.id, q.group_key, q.rank, q.task_run_id, q.run_id, q.flow,
   extract(epoch FROM now() - q.enqueued_at)::float8 AS waited,
   t.status AS task_status, t.task_name, r.version_id, r.sticky_worker_id
@@ -26,7 +27,7 @@ CROSS JOIN LATERAL (
     WHERE g.key IS NOT NULL AND g.turn < $4 AND NOT (g.wrapped AND g.key >= a.after)
   )
   -- Past the end, the rotation continues from the first group up to where it started.
-  SELECT key, turn FROM groups
+  SELECT key, turn, count(*) OVER () AS groups FROM groups
   WHERE key IS NOT NULL AND NOT (wrapped AND turn > 1 AND key >= a.after)
 ) AS g
 CROSS JOIN LATERAL (
@@ -34,7 +35,7 @@ CROSS JOIN LATERAL (
   FROM flow_queue f
   WHERE f.tenant_id = $1 AND f.action = a.action AND f.group_key = g.key
   ORDER BY f.rank, f.id
-  LIMIT $5
+  LIMIT least($5, greatest(2, ceil(2.0 * $6 / g.groups)::int))
 ) AS q
 JOIN task_runs t ON t.tenant_id = $1 AND t.id = q.task_run_id
 JOIN workflow_runs r ON r.tenant_id = $1 AND r.id = q.run_id;
