@@ -25,9 +25,14 @@ RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priori
 
 -- name: dequeue
 -- Remove the queue rows of tasks that will never be claimed (found through the claim index).
-DELETE FROM queue_items q
-USING unnest($2::text[], $3::uuid[]) AS x(action, id)
-WHERE q.tenant_id = $1 AND q.action = x.action AND q.task_run_id = x.id;
+-- Rows a claimer holds are skipped, not waited for: that claimer deletes them itself and then
+-- finds the task no longer queued. (Waiting would invert the claim's lock order: deadlock.)
+DELETE FROM queue_items
+WHERE (tenant_id, id) IN (
+  SELECT q.tenant_id, q.id FROM queue_items q
+  JOIN unnest($2::text[], $3::uuid[]) AS x(action, id)
+    ON q.tenant_id = $1 AND q.action = x.action AND q.task_run_id = x.id
+  FOR UPDATE OF q SKIP LOCKED);
 
 -- name: lock_run
 -- A run's status and version, locked against concurrent replays or cancels.
