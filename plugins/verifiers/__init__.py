@@ -80,3 +80,16 @@ def tolerance(config: Mapping[str, Any]) -> float:
 
 def token(nbytes: int = 32) -> str:
     return secrets.token_urlsafe(nbytes)
+
+
+class SharedSecretVerifier:
+    """What the generic verifiers (``api-key``, ``basic``, ``hmac-sha256``) have in common: a
+    random URL-safe secret, and the delivery id read from the header the config names."""
+
+    def generate_secret(self) -> str | None:
+        return token()
+
+    def delivery_id(
+        self, *, headers: Mapping[str, str], body: bytes, config: Mapping[str, Any]
+    ) -> str | None:
+        return header(headers, str(config.get("delivery_id_header") or "x-delivery-id"))

@@ -9,10 +9,10 @@ from typing import Any
 
 from app.hooks import hookimpl
 from app.hooks.types import VerificationResult, WebhookVerifier
-from plugins.verifiers import DELIVERY_HEADER_SCHEMA, OK, equal, fail, header, token
+from plugins.verifiers import DELIVERY_HEADER_SCHEMA, OK, SharedSecretVerifier, equal, fail, header
 
 
-class ApiKey:
+class ApiKey(SharedSecretVerifier):
     name = "api-key"
     title = "API key header"
     config_schema: Mapping[str, Any] = {
@@ -24,9 +24,6 @@ class ApiKey:
         },
         "additionalProperties": False,
     }
-
-    def generate_secret(self) -> str | None:
-        return token()
 
     def verify(
         self, *, headers: Mapping[str, str], body: bytes, secret: str | None,
@@ -44,11 +41,6 @@ class ApiKey:
         if not secret:
             return fail("the webhook has no secret")
         return OK if equal(secret, given) else fail("wrong API key")
-
-    def delivery_id(
-        self, *, headers: Mapping[str, str], body: bytes, config: Mapping[str, Any]
-    ) -> str | None:
-        return header(headers, str(config.get("delivery_id_header") or "x-delivery-id"))
 
 
 @hookimpl

@@ -13,10 +13,10 @@ from typing import Any
 
 from app.hooks import hookimpl
 from app.hooks.types import VerificationResult, WebhookVerifier
-from plugins.verifiers import DELIVERY_HEADER_SCHEMA, OK, equal, fail, header, token
+from plugins.verifiers import DELIVERY_HEADER_SCHEMA, OK, SharedSecretVerifier, equal, fail, header
 
 
-class Basic:
+class Basic(SharedSecretVerifier):
     name = "basic"
     title = "HTTP Basic authentication"
     config_schema: Mapping[str, Any] = {
@@ -28,9 +28,6 @@ class Basic:
         },
         "additionalProperties": False,
     }
-
-    def generate_secret(self) -> str | None:
-        return token()
 
     def verify(
         self, *, headers: Mapping[str, str], body: bytes, secret: str | None,
@@ -55,11 +52,6 @@ class Basic:
         user_ok = equal(expected_user, user)
         password_ok = equal(secret, password)
         return OK if user_ok and password_ok else fail("wrong user name or password")
-
-    def delivery_id(
-        self, *, headers: Mapping[str, str], body: bytes, config: Mapping[str, Any]
-    ) -> str | None:
-        return header(headers, str(config.get("delivery_id_header") or "x-delivery-id"))
 
 
 @hookimpl

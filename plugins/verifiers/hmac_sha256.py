@@ -20,18 +20,18 @@ from plugins.verifiers import (
     DELIVERY_HEADER_SCHEMA,
     OK,
     TOLERANCE_SCHEMA,
+    SharedSecretVerifier,
     equal,
     fail,
     header,
     timestamp_problem,
-    token,
     tolerance,
 )
 
 _HEADER = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9-]+$"}
 
 
-class HmacSha256:
+class HmacSha256(SharedSecretVerifier):
     name = "hmac-sha256"
     title = "HMAC-SHA256 (custom header)"
     config_schema: Mapping[str, Any] = {
@@ -47,9 +47,6 @@ class HmacSha256:
         },
         "additionalProperties": False,
     }
-
-    def generate_secret(self) -> str | None:
-        return token()
 
     def verify(
         self, *, headers: Mapping[str, str], body: bytes, secret: str | None,
@@ -76,11 +73,6 @@ class HmacSha256:
         if config.get("encoding") != "base64":
             given = given.lower()
         return OK if equal(encoded, given) else fail("signature mismatch")
-
-    def delivery_id(
-        self, *, headers: Mapping[str, str], body: bytes, config: Mapping[str, Any]
-    ) -> str | None:
-        return header(headers, str(config.get("delivery_id_header") or "x-delivery-id"))
 
 
 @hookimpl
