@@ -3,6 +3,8 @@ timeout, queues due retries and marks silent workers lost. Safe in every replica
 
 from __future__ import annotations
 
+import time
+
 from app.core.loop import Loop, LoopConfig
 from app.db.tenancy import ENGINE
 from app.engine.durable import waits
@@ -11,17 +13,48 @@ from app.engine.runtime import Engine
 
 
 class Sweeper(Loop):
+    """Runs the sweeps; lease expiry waits out a grace period after the sweeper (re)gains the
+    database.
+
+    While no server could be reached (the whole fleet restarting, Postgres down), live workers
+    could not heartbeat, so when sweeping resumes their leases all look expired at once. The
+    grace — one lease duration by default — gives every live worker the chance to heartbeat
+    (extending its leases, which the heartbeat does whether or not they ran out) before any
+    lease is taken back. It starts at this sweeper's first pass and again after any failed pass.
+    The other sweeps do not wait: a passed execution deadline or retry time is not a sign of
+    life the outage hid. docs/state_machine.md, "Lease grace".
+    """
+
     name = "sweeper"
 
-    def __init__(self, engine: Engine, config: LoopConfig | None = None) -> None:
+    def __init__(self, engine: Engine, config: LoopConfig | None = None, *,
+                 lease_grace: float | None = None) -> None:
         super().__init__(config or LoopConfig(interval=0.5))
         self.engine = engine
         self.batch_size = engine.config.sweep_batch
+        self.lease_grace = engine.config.lease_seconds if lease_grace is None else lease_grace
+        self._sweeping_since: float | None = None  # monotonic; None: not since the last failure
+
+    @property
+    def in_lease_grace(self) -> bool:
+        since = self._sweeping_since
+        return since is None or time.monotonic() - since < self.lease_grace
 
     async def run_once(self) -> int:
-        engine = self.engine
+        if self._sweeping_since is None:
+            self._sweeping_since = time.monotonic()
+        try:
+            return await self._sweep(expire_leases=not self.in_lease_grace)
+        except Exception:
+            self._sweeping_since = None  # the database may have been out of reach: grace again
+            raise
+
+    async def _sweep(self, *, expire_leases: bool) -> int:
+        engine, handled = self.engine, 0
         async with engine.db.raw(ENGINE) as conn:
-            handled = await sweeps.expire_leases(engine.specs, conn, engine.config, engine.events)
+            if expire_leases:
+                handled = await sweeps.expire_leases(engine.specs, conn, engine.config,
+                                                     engine.events)
             handled = max(handled, await sweeps.expire_deadlines(
                 engine.specs, conn, engine.config, engine.events))
             handled = max(handled, await sweeps.expire_schedules(
