@@ -18,18 +18,21 @@ _MACRO_VARIABLE = re.compile(r"\.(?:map|filter|all|exists|exists_one)\(\s*([A-Za
 
 
 @functools.lru_cache(maxsize=4096)
-def compile_expression(source: str, what: str) -> cel.Program:
+def compile_expression(
+    source: str, what: str, variables: frozenset[str] = VARIABLES
+) -> cel.Program:
     """Compile ``source`` or raise :class:`Invalid` naming ``what`` (e.g. "concurrency
-    expression of workflow 'etl'") and the expression."""
+    expression of workflow 'etl'") and the expression; it may use only ``variables``."""
     try:
         program = cel.compile(source)
     except (ValueError, RuntimeError) as exc:
         reason = str(exc).split("\n", 1)[0]
         raise Invalid(f"{what} {source!r} is not a valid CEL expression: {reason}") from None
-    unknown = set(program.variables()) - VARIABLES - set(_MACRO_VARIABLE.findall(source))
+    unknown = set(program.variables()) - variables - set(_MACRO_VARIABLE.findall(source))
     if unknown:
+        allowed = " and ".join(f"`{name}`" for name in sorted(variables))
         raise Invalid(f"{what} {source!r} uses unknown variable(s) {', '.join(sorted(unknown))}: "
-                      "only `input` and `metadata` are available")
+                      f"only {allowed} are available")
     return program
 
 
