@@ -53,6 +53,8 @@ def create_app(settings: Settings) -> Litestar:
     quotas = Quotas(db, Limits(
         runs_per_minute=settings.quota_runs_per_minute, max_queued=settings.quota_max_queued,
         max_workflows=settings.quota_max_workflows,
+        max_webhook_endpoints=settings.quota_max_webhook_endpoints,
+        max_alert_channels=settings.quota_max_alert_channels,
         max_payload_bytes=settings.quota_max_payload_bytes,
     ))
     metrics = Metrics()

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     """Runs a tenant may start per minute (tenants.quotas may override each quota)."""
     quota_max_queued: int = 1_000_000
     quota_max_workflows: int = 1_000
+    quota_max_webhook_endpoints: int = 1_000
+    quota_max_alert_channels: int = 100
     quota_max_payload_bytes: int = 512 * 1024
 
     run_loops: bool = True

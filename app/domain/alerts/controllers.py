@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app.core import pagination
-from app.core.deps import DB, Caller, ClientIP
+from app.core.deps import DB, Caller, ClientIP, QuotasDep
 from app.domain.alerts import runtime, schemas, services
 from app.domain.auth.guards import requires
 from app.domain.auth.principal import Permission
@@ -48,9 +48,9 @@ class AlertController(Controller):
           summary="Create an alert channel (generated secrets are in this response only)")
     async def create(
         self, db: DB, principal: Caller, alerting: Alerting,
-        data: JSONBody[schemas.ChannelCreate], client_ip: ClientIP,
+        data: JSONBody[schemas.ChannelCreate], client_ip: ClientIP, quotas: QuotasDep,
     ) -> schemas.ChannelCreated:
-        return await services.create(db, principal, alerting, data, client_ip)
+        return await services.create(db, principal, alerting, data, client_ip, quotas)
 
     @get("/channels", operation_id="listAlertChannels", guards=MANAGE,
          summary="Alert channels, no secrets")

@@ -18,6 +18,7 @@ from app.domain.alerts import configs, runtime, schemas, sender
 from app.domain.alerts.models import AlertAttempt, AlertChannel, AlertDelivery, new_webhook_id
 from app.domain.audit import services as audit
 from app.domain.auth.principal import Principal
+from app.domain.quotas.services import Quotas
 from app.hooks import outbox_events
 from app.hooks.types import AlertChannelType
 
@@ -98,7 +99,7 @@ def _store_config(
 
 async def create(
     db: Database, principal: Principal, alerting: runtime.Alerting,
-    body: schemas.ChannelCreate, ip: str | None,
+    body: schemas.ChannelCreate, ip: str | None, quotas: Quotas,
 ) -> schemas.ChannelCreated:
     kind = await _kind(alerting, body.type)
     config, generated = dict(body.config), {}
@@ -115,6 +116,8 @@ async def create(
     _store_config(alerting, row, kind, config)
     try:
         async with db.transaction(principal.tenancy()) as s:
+            await quotas.admit_one_more(s, principal.tenant_id, "max_alert_channels",
+                                        AlertChannel, "alert channels")
             s.add(row)
             await s.flush()
             await s.refresh(row)

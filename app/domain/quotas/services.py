@@ -9,7 +9,13 @@ limited: work already accepted must be able to finish.
 * ``max_queued`` — tasks waiting in the queue; counted at most every few seconds per process
   (an index-only count capped at the limit), so it may be exceeded briefly by a burst;
 * ``max_workflows`` — registered workflow names;
+* ``max_webhook_endpoints``, ``max_alert_channels`` — inbound webhooks and alert channels;
+  counted in the creating transaction under a per-tenant advisory lock, so two concurrent
+  creates cannot both take the last slot (:meth:`Quotas.admit_one_more`);
 * ``max_payload_bytes`` — size of one run's JSON input.
+
+Count limits answer 429 too, with a nominal ``Retry-After`` of an hour: waiting does not free a
+slot, deleting one does (the message says so). One status for every quota keeps clients simple.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import PayloadTooLarge, TooManyRequests
 from app.db.database import Database
@@ -38,8 +46,10 @@ SECONDS_TO_NEXT_MINUTE = (
     "SELECT ceil(60 - extract(epoch FROM now() - date_trunc('minute', now())))::int"
 )
 TENANT_QUOTAS = "SELECT quotas FROM tenants WHERE id = $1"
+TENANT_QUOTAS_IN_SESSION = text("SELECT quotas FROM tenants WHERE id = :tenant")
 QUEUED = "SELECT count(*) FROM (SELECT 1 FROM queue_items WHERE tenant_id = $1 LIMIT $2) AS q"
 WORKFLOWS = "SELECT count(*) FROM workflows WHERE tenant_id = $1"
+COUNT_LOCK = 0x6B6C6E10  # advisory lock class of count quotas; the second key is the tenant's
 QUEUED_CACHE_SECONDS = 2.0
 LIMITS_CACHE_SECONDS = 5.0
 
@@ -49,6 +59,8 @@ class Limits:
     runs_per_minute: int = 600_000
     max_queued: int = 1_000_000
     max_workflows: int = 1_000
+    max_webhook_endpoints: int = 1_000
+    max_alert_channels: int = 100
     max_payload_bytes: int = 512 * 1024
 
     def merged(self, overrides: dict[str, Any]) -> Limits:
@@ -108,6 +120,27 @@ class Quotas:
         if count >= limits.max_workflows:
             raise TooManyRequests(f"this tenant already has {count} workflows (limit "
                                   f"{limits.max_workflows})", retry_after=3600)
+
+    async def admit_one_more(
+        self, session: AsyncSession, tenant_id: uuid.UUID,
+        quota: Literal["max_webhook_endpoints", "max_alert_channels"], model: Any, noun: str,
+    ) -> None:
+        """Refuse to create one more ``model`` row past the tenant's ``quota``. Call it in the
+        creating transaction before the insert: the transaction-scoped advisory lock makes
+        concurrent creates of the tenant count one after another, each seeing the others'
+        committed rows. The tenant's limits are read in the same transaction (not from the cache
+        on another connection: a pool full of creates would wait on itself)."""
+        overrides = (await session.execute(TENANT_QUOTAS_IN_SESSION,
+                                           {"tenant": tenant_id})).scalar_one_or_none()
+        limit = getattr(self.defaults.merged(overrides or {}), quota)
+        await session.execute(select(func.pg_advisory_xact_lock(
+            COUNT_LOCK, func.hashtext(str(tenant_id)))))
+        count = (await session.execute(select(func.count()).select_from(model).where(
+            model.tenant_id == tenant_id))).scalar_one()
+        if count >= limit:
+            raise TooManyRequests(
+                f"this tenant already has {count} {noun} (limit {limit}); delete one or ask "
+                "the operator to raise the quota", retry_after=3600)
 
     async def _queued_count(self, tenant_id: uuid.UUID, cap: int) -> int:
         now = time.monotonic()

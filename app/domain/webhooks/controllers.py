@@ -17,7 +17,7 @@ from litestar.status_codes import (
 )
 
 from app.core import crypto, pagination
-from app.core.deps import DB, Caller, ClientIP, EngineDep
+from app.core.deps import DB, Caller, ClientIP, EngineDep, QuotasDep
 from app.domain.auth.guards import requires
 from app.domain.auth.principal import Permission
 from app.domain.webhooks import receiver, schemas, services
@@ -68,9 +68,10 @@ class WebhookController(Controller):
           summary="Create an inbound webhook (its secret is in this response only)")
     async def create(
         self, db: DB, principal: Caller, plugins: Plugins, box: Box, base_url: BaseUrl,
-        data: JSONBody[schemas.WebhookCreate], client_ip: ClientIP,
+        data: JSONBody[schemas.WebhookCreate], client_ip: ClientIP, quotas: QuotasDep,
     ) -> schemas.WebhookCreated:
-        return await services.create(db, principal, plugins, box, base_url, data, client_ip)
+        return await services.create(db, principal, plugins, box, base_url, data, client_ip,
+                                     quotas)
 
     @get("/", operation_id="listWebhooks", summary="Webhooks with their counters, no secrets")
     async def list_webhooks(

@@ -19,6 +19,7 @@ from app.db.database import Database
 from app.domain.audit import services as audit
 from app.domain.auth.principal import Principal
 from app.domain.events import matching
+from app.domain.quotas.services import Quotas
 from app.domain.webhooks import schemas, verifiers
 from app.domain.webhooks.models import Webhook, WebhookDelivery
 from app.hooks.manager import KilnPluginManager
@@ -68,7 +69,7 @@ async def _name_free(session: AsyncSession, name: str, but: uuid.UUID | None = N
 
 async def create(
     db: Database, principal: Principal, plugins: KilnPluginManager, box: SecretBox,
-    base_url: str, body: schemas.WebhookCreate, ip: str | None,
+    base_url: str, body: schemas.WebhookCreate, ip: str | None, quotas: Quotas,
 ) -> schemas.WebhookCreated:
     verifier = await verifiers.get(plugins, body.verifier)
     verifiers.check_config(verifier, body.config)
@@ -81,6 +82,8 @@ async def create(
     sealed = box.encrypt(secret, seal_context(principal.tenant_id, webhook_id)) if secret else None
     async with db.transaction(principal.tenancy()) as s:
         await _name_free(s, body.name)
+        await quotas.admit_one_more(s, principal.tenant_id, "max_webhook_endpoints", Webhook,
+                                    "webhooks")
         row = Webhook(
             tenant_id=principal.tenant_id, id=webhook_id, name=body.name,
             event_key=body.event_key, key_expression=body.key_expression,
