@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar.params import QueryParameter
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.errors import Invalid
 
@@ -54,6 +56,20 @@ def page(items: list[T], ids: list[uuid.UUID], limit: int) -> Page[T]:
     if len(items) > limit:
         return Page(items=items[:limit], next_cursor=encode_cursor(ids[limit - 1]))
     return Page(items=items)
+
+def keyset(
+    query: Select[Any], key: InstrumentedAttribute[uuid.UUID], limit: int | None,
+    cursor: str | None, *, newest_first: bool = False,
+) -> tuple[Select[Any], int]:
+    """``query`` ordered by ``key``, starting after the cursor, fetching one row more than the
+    page size (see ``page``); returns the query and the page size."""
+    size = check_limit(limit)
+    after = decode_cursor(cursor)
+    query = query.order_by(key.desc() if newest_first else key).limit(size + 1)
+    if after is not None:
+        query = query.where(key < after if newest_first else key > after)
+    return query, size
+
 
 # Query parameters of every list endpoint.
 Limit = Annotated[

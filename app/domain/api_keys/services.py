@@ -55,11 +55,7 @@ async def create(
 async def list_keys(
     db: Database, principal: Principal, limit: int | None, cursor: str | None
 ) -> pagination.Page[schemas.ApiKey]:
-    size = pagination.check_limit(limit)
-    after = pagination.decode_cursor(cursor)
-    query = select(ApiKey).order_by(ApiKey.id.desc()).limit(size + 1)
-    if after is not None:
-        query = query.where(ApiKey.id < after)
+    query, size = pagination.keyset(select(ApiKey), ApiKey.id, limit, cursor, newest_first=True)
     async with db.transaction(principal.tenancy()) as s:
         rows = list((await s.execute(query)).scalars())
     return pagination.page([_out(r) for r in rows], [r.id for r in rows], size)

@@ -46,13 +46,11 @@ async def list_entries(
     cursor: str | None,
 ) -> pagination.Page[schemas.AuditEntry]:
     """The caller's tenant's entries, newest first (ids are time-ordered UUIDv7)."""
-    size = pagination.check_limit(limit)
-    after = pagination.decode_cursor(cursor)
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(size + 1)
+    query, size = pagination.keyset(
+        select(AuditEntry), AuditEntry.id, limit, cursor, newest_first=True
+    )
     if action is not None:
         query = query.where(AuditEntry.action == action)
-    if after is not None:
-        query = query.where(AuditEntry.id < after)
     async with db.transaction(principal.tenancy()) as s:
         rows = list((await s.execute(query)).scalars())
     return pagination.page([_out(r) for r in rows], [r.id for r in rows], size)

@@ -61,9 +61,7 @@ async def list_events(
     limit: int | None, cursor: str | None,
 ) -> pagination.Page[schemas.Event]:
     """Events newest first; ``key`` may be a pattern with ``*``."""
-    size = pagination.check_limit(limit)
-    after = pagination.decode_cursor(cursor)
-    query = select(Event).order_by(Event.id.desc()).limit(size + 1)
+    query, size = pagination.keyset(select(Event), Event.id, limit, cursor, newest_first=True)
     if key is not None:
         matching.check_pattern(key)
         if "*" in key:
@@ -79,8 +77,6 @@ async def list_events(
         query = query.where(Event.created_at >= since)
     if until is not None:
         query = query.where(Event.created_at < until)
-    if after is not None:
-        query = query.where(Event.id < after)
     async with db.transaction(principal.tenancy()) as s:
         events = list((await s.execute(query)).scalars().all())
     runs = await _triggered(db, principal, events[:size])

@@ -91,11 +91,7 @@ async def list_invites(
     db: Database, principal: Principal, limit: int | None, cursor: str | None
 ) -> pagination.Page[schemas.Invite]:
     """Every invite of the tenant (pending, accepted, expired), newest first."""
-    size = pagination.check_limit(limit)
-    after = pagination.decode_cursor(cursor)
-    query = select(Invite).order_by(Invite.id.desc()).limit(size + 1)
-    if after is not None:
-        query = query.where(Invite.id < after)
+    query, size = pagination.keyset(select(Invite), Invite.id, limit, cursor, newest_first=True)
     async with db.transaction(principal.tenancy()) as s:
         now = await _now(s)
         rows = list((await s.execute(query)).scalars())

@@ -35,14 +35,10 @@ async def list_members(
     db: Database, principal: Principal, limit: int | None, cursor: str | None
 ) -> pagination.Page[schemas.Member]:
     """Members of the caller's tenant, oldest account first."""
-    size = pagination.check_limit(limit)
-    after = pagination.decode_cursor(cursor)
-    query = (
-        select(Membership, User).join(User, User.id == Membership.user_id)
-        .order_by(Membership.user_id).limit(size + 1)
+    query, size = pagination.keyset(
+        select(Membership, User).join(User, User.id == Membership.user_id),
+        Membership.user_id, limit, cursor,
     )
-    if after is not None:
-        query = query.where(Membership.user_id > after)
     async with db.transaction(principal.tenancy()) as s:
         rows = (await s.execute(query)).tuples().all()
     return pagination.page(

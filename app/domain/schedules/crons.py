@@ -68,13 +68,9 @@ async def list_crons(
     db: Database, principal: Principal, workflow: str | None, limit: int | None,
     cursor: str | None,
 ) -> pagination.Page[schemas.Cron]:
-    size = pagination.check_limit(limit)
-    after = pagination.decode_cursor(cursor)
-    query = select(Cron).order_by(Cron.id).limit(size + 1)
+    query, size = pagination.keyset(select(Cron), Cron.id, limit, cursor)
     if workflow is not None:
         query = query.where(Cron.workflow_name == workflow)
-    if after is not None:
-        query = query.where(Cron.id > after)
     async with db.transaction(principal.tenancy()) as s:
         rows = list((await s.execute(query)).scalars())
     return pagination.page([_out(r) for r in rows], [r.id for r in rows], size)

@@ -58,17 +58,13 @@ async def list_schedules(
     limit: int | None, cursor: str | None,
 ) -> pagination.Page[schemas.Schedule]:
     """Schedules in creation order (ids are time-ordered)."""
-    size = pagination.check_limit(limit)
-    after = pagination.decode_cursor(cursor)
-    query = select(Schedule).order_by(Schedule.id).limit(size + 1)
+    query, size = pagination.keyset(select(Schedule), Schedule.id, limit, cursor)
     if workflow is not None:
         query = query.where(Schedule.workflow_name == workflow)
     if status is not None:
         if status not in STATUSES:
             raise Invalid(f"status must be one of {', '.join(STATUSES)}")
         query = query.where(Schedule.status == status)
-    if after is not None:
-        query = query.where(Schedule.id > after)
     async with db.transaction(principal.tenancy()) as s:
         rows = list((await s.execute(query)).scalars())
     return pagination.page([_out(r) for r in rows], [r.id for r in rows], size)
