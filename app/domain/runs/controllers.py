@@ -15,7 +15,7 @@ from app.core.deps import DB, Caller, EngineDep, QuotasDep
 from app.domain.auth.guards import requires
 from app.domain.auth.principal import Permission
 from app.domain.quotas.services import payload_size
-from app.domain.runs import schemas, services
+from app.domain.runs import queries, schemas, services
 
 
 class TriggerController(Controller):
@@ -47,6 +47,22 @@ class TriggerController(Controller):
         )
 
 
+WorkflowFilter = Annotated[str | None, QueryParameter(description="Workflow name")]
+Since = Annotated[dt.datetime | None, QueryParameter(description="Created at or after (ISO-8601)")]
+Until = Annotated[dt.datetime | None, QueryParameter(description="Created before (ISO-8601)")]
+MetadataFilter = Annotated[list[str] | None, QueryParameter(
+    description="key:value, repeatable; all must match")]
+
+
+def _filters(
+    workflow: str | None, since: dt.datetime | None, until: dt.datetime | None,
+    metadata: list[str] | None, status: list[str] | None = None,
+) -> queries.RunFilters:
+    return queries.RunFilters(
+        statuses=queries.parse_statuses(status), workflow=workflow, since=since, until=until,
+        metadata=queries.parse_metadata_filters(metadata or []))
+
+
 class RunController(Controller):
     path = "/api/v1/runs"
     tags = ["runs"]
@@ -55,21 +71,23 @@ class RunController(Controller):
     @get("/", operation_id="listRuns", summary="Runs, newest first, with filters")
     async def list_runs(
         self, db: DB, principal: Caller,
-        status: Annotated[str | None, QueryParameter(description="Run status")] = None,
-        workflow: Annotated[str | None, QueryParameter(description="Workflow name")] = None,
-        since: Annotated[dt.datetime | None, QueryParameter(
-            description="Created at or after (ISO-8601)")] = None,
-        until: Annotated[dt.datetime | None, QueryParameter(
-            description="Created before (ISO-8601)")] = None,
-        metadata: Annotated[list[str] | None, QueryParameter(
-            description="key:value, repeatable; all must match")] = None,
+        status: Annotated[list[str] | None, QueryParameter(
+            description="Run status; repeat it or give a comma list for any of several")] = None,
+        workflow: WorkflowFilter = None, since: Since = None, until: Until = None,
+        metadata: MetadataFilter = None,
         limit: pagination.Limit = None,
         cursor: pagination.Cursor = None,
     ) -> pagination.Page[schemas.RunSummary]:
-        return await services.list_runs(
-            db, principal, status=status, workflow=workflow, since=since, until=until,
-            metadata=metadata or [], limit=limit, cursor=cursor,
-        )
+        filters = _filters(workflow, since, until, metadata, status)
+        return await queries.list_runs(db, principal, filters, limit, cursor)
+
+    @get("/counts", operation_id="countRuns",
+         summary="How many runs there are per status, under the list's other filters")
+    async def count_runs(
+        self, db: DB, principal: Caller, workflow: WorkflowFilter = None, since: Since = None,
+        until: Until = None, metadata: MetadataFilter = None,
+    ) -> schemas.RunCounts:
+        return await queries.count_runs(db, principal, _filters(workflow, since, until, metadata))
 
     @post("/{run_id:uuid}/cancel", operation_id="cancelRun", status_code=HTTP_200_OK,
           guards=[requires(Permission.OPERATE)],

@@ -45,6 +45,12 @@ class RunSummary(msgspec.Struct):
     parent_run_id: uuid.UUID | None
 
 
+class RunCounts(msgspec.Struct):
+    counts: dict[str, int]
+    """Runs per status under the filters (every status present, zeros included)."""
+    total: int
+
+
 class Attempt(msgspec.Struct):
     attempt: int
     status: str

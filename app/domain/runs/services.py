@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 
@@ -14,11 +12,9 @@ from app.db.database import Database
 from app.db.models import TaskAttempt, TaskLog, TaskRun, WorkflowRun, WorkflowVersion
 from app.domain.auth.principal import Principal
 from app.domain.durable import services as durable
-from app.domain.runs import schemas
+from app.domain.runs import queries, schemas
 from app.engine.queue.trigger import RunRequest, Triggered
 from app.engine.runtime import Engine
-
-STATUSES = ("pending", "queued", "running", "succeeded", "failed", "cancelled")
 
 
 async def trigger_one(
@@ -40,14 +36,6 @@ async def trigger_bulk(
                            priority=item.priority, idempotency_key=item.key)
                 for item in body.runs]
     return [t.run_id for t in await engine.trigger(principal.tenant_id, workflow, requests)]
-
-
-def _summary(run: WorkflowRun) -> schemas.RunSummary:
-    return schemas.RunSummary(
-        id=run.id, workflow=run.workflow_name, status=run.status, created_at=run.created_at,
-        started_at=run.started_at, finished_at=run.finished_at, metadata=run.metadata_,
-        priority=run.priority, error=run.error, parent_run_id=run.parent_run_id,
-    )
 
 
 def _waiting_for(task: TaskRun, parents: list[str]) -> str | None:
@@ -82,7 +70,7 @@ async def get_run(
         by_task.setdefault(a.task_run_id, []).append(schemas.Attempt(
             attempt=a.attempt, status=a.status, worker_id=a.worker_id, started_at=a.started_at,
             finished_at=a.finished_at, error=a.error, traceback=a.traceback))
-    summary = _summary(run)
+    summary = queries.summary(run)
     return schemas.Run(
         **{f: getattr(summary, f) for f in summary.__struct_fields__},
         version=version.version, input=run.input, output=run.output,
@@ -95,70 +83,6 @@ async def get_run(
             attempts=by_task.get(t.id, []), durable=durable_calls.get(t.id, []),
         ) for t in tasks],
     )
-
-
-def parse_metadata_filters(values: list[str]) -> dict[str, Any]:
-    """``["team:red", "env:prod"]`` → ``{"team": "red", "env": "prod"}``."""
-    filters: dict[str, Any] = {}
-    for value in values:
-        key, sep, wanted = value.partition(":")
-        if not sep or not key:
-            raise Invalid(f"metadata filter {value!r} must look like key:value")
-        filters[key] = wanted
-    return filters
-
-
-def _filtered(
-    status: str | None, workflow: str | None, since: dt.datetime | None,
-    until: dt.datetime | None, metadata: dict[str, Any],
-) -> Any:
-    query = select(WorkflowRun)
-    if status is not None:
-        if status not in STATUSES:
-            raise Invalid(f"status must be one of {', '.join(STATUSES)}")
-        query = query.where(WorkflowRun.status == status)
-    if workflow is not None:
-        query = query.where(WorkflowRun.workflow_name == workflow)
-    if since is not None:
-        query = query.where(WorkflowRun.created_at >= since)
-    if until is not None:
-        query = query.where(WorkflowRun.created_at < until)
-    if metadata:
-        query = query.where(WorkflowRun.metadata_.contains(metadata))
-    return query
-
-
-async def list_runs(
-    db: Database, principal: Principal, *, status: str | None, workflow: str | None,
-    since: dt.datetime | None, until: dt.datetime | None, metadata: list[str],
-    limit: int | None, cursor: str | None,
-) -> pagination.Page[schemas.RunSummary]:
-    size = pagination.check_limit(limit)
-    after = pagination.decode_cursor(cursor)
-    query = _filtered(status, workflow, since, until, parse_metadata_filters(metadata))
-    query = query.order_by(WorkflowRun.id.desc()).limit(size + 1)
-    if after is not None:
-        query = query.where(WorkflowRun.id < after)
-    async with db.transaction(principal.tenancy()) as s:
-        runs = (await s.execute(query)).scalars().all()
-    return pagination.page([_summary(r) for r in runs], [r.id for r in runs], size)
-
-
-async def select_runs(
-    db: Database, principal: Principal, selection: schemas.BulkSelection
-) -> list[uuid.UUID]:
-    """The run ids a bulk action names: explicit ids, or up to 1,000 matching a filter."""
-    if (selection.ids is None) == (selection.filter is None):
-        raise Invalid("give either ids or filter")
-    if selection.ids is not None:
-        return list(dict.fromkeys(selection.ids))
-    assert selection.filter is not None
-    f = selection.filter
-    query = _filtered(f.status, f.workflow, f.since, f.until, dict(f.metadata))
-    query = query.with_only_columns(WorkflowRun.id).order_by(WorkflowRun.id).limit(
-        schemas.MAX_BULK)
-    async with db.transaction(principal.tenancy()) as s:
-        return list((await s.execute(query)).scalars())
 
 
 async def cancel_one(
@@ -174,7 +98,7 @@ async def cancel_one(
 async def cancel_many(
     db: Database, engine: Engine, principal: Principal, selection: schemas.BulkSelection
 ) -> schemas.Affected:
-    ids = await select_runs(db, principal, selection)
+    ids = await queries.select_ids(db, principal, selection)
     cancelled = await engine.cancel(principal.tenant_id, ids) if ids else set()
     return schemas.Affected(ids=[i for i in ids if i in cancelled],
                             skipped=[i for i in ids if i not in cancelled])
@@ -184,7 +108,7 @@ async def replay_many(
     db: Database, engine: Engine, principal: Principal, selection: schemas.BulkSelection
 ) -> schemas.Affected:
     done, skipped = [], []
-    for run_id in await select_runs(db, principal, selection):
+    for run_id in await queries.select_ids(db, principal, selection):
         try:
             await engine.replay(principal.tenant_id, run_id, None)
             done.append(run_id)

@@ -29,6 +29,9 @@ export const keys = {
     all: ['runs'] as const,
     lists: () => [...keys.runs.all, 'list'] as const,
     list: (search: object) => [...keys.runs.lists(), search] as const,
+    /** Per-status counts: not under `lists()`, whose entries are all pages of runs. */
+    counts: (search: object) => [...keys.runs.all, 'counts', search] as const,
+    allCounts: () => [...keys.runs.all, 'counts'] as const,
     detail: (id: string) => [...keys.runs.all, 'detail', id] as const,
     runLogs: (id: string) => [...keys.runs.all, 'logs', id] as const,
     logs: (id: string, task: string) => [...keys.runs.runLogs(id), task] as const,

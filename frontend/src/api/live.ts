@@ -57,7 +57,10 @@ export function throttle(fn: () => void, ms: number): () => void {
 export function startLiveUpdates(queryClient: QueryClient, url = `${apiBaseUrl}/api/v1/stream`): () => void {
   if (typeof EventSource === 'undefined') return () => {}
   const source = new EventSource(url, { withCredentials: true })
-  const refreshLists = throttle(() => void queryClient.invalidateQueries({ queryKey: keys.runs.lists() }), 1000)
+  const refreshLists = throttle(() => {
+    void queryClient.invalidateQueries({ queryKey: keys.runs.lists() })
+    void queryClient.invalidateQueries({ queryKey: keys.runs.allCounts() })
+  }, 1000)
   setState('connecting')
 
   source.addEventListener('ready', () => setState('live'))

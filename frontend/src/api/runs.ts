@@ -4,7 +4,13 @@ import { api, unwrap } from '@/api/client'
 import { keys } from '@/api/keys'
 import { isLive } from '@/api/live'
 import type { components, operations } from '@/api/schema'
-import { filtersToApiQuery, type RunsFilters, type RunsSearch, searchToFilters } from '@/features/runs/filters'
+import {
+  filtersToApiQuery,
+  filtersToCountsQuery,
+  type RunsFilters,
+  type RunsSearch,
+  searchToFilters,
+} from '@/features/runs/filters'
 
 export type Run = components['schemas']['Run']
 export type RunSummary = components['schemas']['RunSummary']
@@ -14,6 +20,7 @@ export type Attempt = TaskState['attempts'][number]
 export type LogLine = components['schemas']['LogLine']
 export type RunsPage = operations['listRuns']['responses'][200]['content']['application/json']
 export type Affected = components['schemas']['Affected']
+export type RunCounts = components['schemas']['RunCounts']
 
 export const RUNS_PAGE_SIZE = 50
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled'])
@@ -34,6 +41,19 @@ export function runsQuery(search: RunsSearch) {
       unwrap(api.GET('/api/v1/runs', { params: { query: filtersToApiQuery(filters, RUNS_PAGE_SIZE) }, signal })),
     placeholderData: keepPreviousData,
     refetchInterval: () => (filters.cursor || isLive() ? false : 5_000),
+  })
+}
+
+/** Runs per status under the page's other filters (status and cursor do not change them). */
+export function runCountsQuery(search: RunsSearch) {
+  const { status: _status, cursor: _cursor, ...rest } = search
+  const filters = searchToFilters(rest as Record<string, unknown>)
+  return queryOptions({
+    queryKey: keys.runs.counts(rest),
+    queryFn: ({ signal }) =>
+      unwrap(api.GET('/api/v1/runs/counts', { params: { query: filtersToCountsQuery(filters) }, signal })),
+    placeholderData: keepPreviousData,
+    refetchInterval: () => (isLive() ? false : 5_000),
   })
 }
 

@@ -15,6 +15,7 @@ export const badgeVariants = cva(
         info: 'border-info/30 bg-info/15 text-info',
         destructive: 'border-destructive/30 bg-destructive/15 text-destructive',
         muted: 'border-transparent bg-muted text-muted-foreground',
+        skipped: 'border-dashed border-skipped/50 bg-skipped/10 text-skipped',
       },
     },
     defaultVariants: { variant: 'default' },

@@ -4,16 +4,15 @@ import { useEffect, useState } from 'react'
 import { workflowsQuery } from '@/api/workflows'
 import { Button } from '@/components/ui/button'
 import { Input, Label, NativeSelect } from '@/components/ui/input'
-import { cn } from '@/lib/utils'
 import {
   formatMetadata,
   hasFilters,
   parseMetadata,
-  RUN_STATUSES,
   type RunsFilters,
   TIME_RANGES,
   type TimeRange,
 } from './filters'
+import { StatusChips, type StatusCounts } from './status-chips'
 
 const RANGE_LABELS: Record<TimeRange, string> = {
   '15m': 'Last 15 minutes',
@@ -41,7 +40,15 @@ export function localInputToIso(value: string): string | undefined {
 }
 
 /** Filters of the runs list. Every change goes to the URL (and resets the page). */
-export function RunsFilterBar({ filters, onChange }: { filters: RunsFilters; onChange: (next: RunsFilters) => void }) {
+export function RunsFilterBar({
+  filters,
+  counts,
+  onChange,
+}: {
+  filters: RunsFilters
+  counts: StatusCounts | undefined
+  onChange: (next: RunsFilters) => void
+}) {
   const workflows = useQuery(workflowsQuery)
   const [meta, setMeta] = useState(formatMetadata(filters.metadata) ?? '')
   const currentMeta = formatMetadata(filters.metadata) ?? ''
@@ -52,23 +59,7 @@ export function RunsFilterBar({ filters, onChange }: { filters: RunsFilters; onC
 
   return (
     <div className="mb-4 grid gap-3">
-      <div role="group" aria-label="Status" className="flex flex-wrap gap-1.5">
-        {[undefined, ...RUN_STATUSES].map((status) => {
-          const active = filters.status === status
-          return (
-            <Button
-              key={status ?? 'all'}
-              size="sm"
-              variant={active ? 'secondary' : 'ghost'}
-              aria-pressed={active}
-              className={cn('capitalize', active && 'ring-1 ring-border')}
-              onClick={() => update({ status })}
-            >
-              {status ?? 'All'}
-            </Button>
-          )
-        })}
-      </div>
+      <StatusChips selected={filters.statuses} counts={counts} onChange={(statuses) => update({ statuses })} />
       <div className="flex flex-wrap items-end gap-3">
         <div className="grid gap-1.5">
           <Label htmlFor="runs-workflow">Workflow</Label>
@@ -127,7 +118,7 @@ export function RunsFilterBar({ filters, onChange }: { filters: RunsFilters; onC
         </form>
         {hasFilters(filters) ? (
           <Button variant="ghost" size="sm" className="mb-0.5"
-            onClick={() => onChange({ metadata: {} })}>
+            onClick={() => onChange({ statuses: [], metadata: {} })}>
             <XIcon /> Clear filters
           </Button>
         ) : null}

@@ -1,6 +1,6 @@
 /**
  * Runs filters ↔ URL search params. The URL is the source of truth (shareable, back-button
- * friendly): `/runs?status=failed&workflow=etl&range=24h&meta=customer:acme,region:eu`.
+ * friendly): `/runs?status=failed,cancelled&workflow=etl&range=24h&meta=customer:acme,region:eu`.
  * Every value in the URL is a plain string; `parseRunsSearch` normalises whatever a user typed
  * or pasted, dropping what it does not understand instead of failing the page.
  */
@@ -21,7 +21,8 @@ export type TimeRange = RelativeRange | 'custom'
 
 /** The runs page's search params, as they appear in the URL (normalised). */
 export interface RunsSearch {
-  status?: RunStatus
+  /** One status, or several separated by commas (any of them matches). */
+  status?: string
   workflow?: string
   range?: TimeRange
   /** Custom range bounds (ISO-8601), only with `range=custom`. */
@@ -35,7 +36,8 @@ export interface RunsSearch {
 
 /** The same filters in the shape code works with. */
 export interface RunsFilters {
-  status?: RunStatus
+  /** Any of these statuses (empty: every status), in RUN_STATUSES order. */
+  statuses: RunStatus[]
   workflow?: string
   range?: TimeRange
   from?: string
@@ -58,9 +60,18 @@ function isoDate(value: unknown): string | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
 }
 
-export function parseStatus(value: unknown): RunStatus | undefined {
-  const raw = text(value)?.toLowerCase()
-  return RUN_STATUSES.find((status) => status === raw)
+/** `"failed, QUEUED,bogus"` → `['queued', 'failed']`: known statuses, canonical order, no repeats. */
+export function parseStatuses(value: unknown): RunStatus[] {
+  const wanted = new Set((text(value) ?? '').split(',').map((part) => part.trim().toLowerCase()))
+  return RUN_STATUSES.filter((status) => wanted.has(status))
+}
+
+/** Add or remove one status of a selection (the result keeps the canonical order). */
+export function toggleStatus(statuses: readonly RunStatus[], status: RunStatus): RunStatus[] {
+  const next = new Set(statuses)
+  if (next.has(status)) next.delete(status)
+  else next.add(status)
+  return RUN_STATUSES.filter((s) => next.has(s))
 }
 
 export function parseMetadata(value: unknown): Record<string, string> {
@@ -87,9 +98,7 @@ export function formatMetadata(metadata: Record<string, string>): string | undef
 /** URL search (anything) → normalised filters. */
 export function searchToFilters(search: Record<string, unknown>): RunsFilters {
   const range = text(search.range)
-  const filters: RunsFilters = { metadata: parseMetadata(search.meta) }
-  const status = parseStatus(search.status)
-  if (status) filters.status = status
+  const filters: RunsFilters = { statuses: parseStatuses(search.status), metadata: parseMetadata(search.meta) }
   const workflow = text(search.workflow)
   if (workflow) filters.workflow = workflow
   if (range && (range === 'custom' || range in TIME_RANGES)) {
@@ -110,7 +119,7 @@ export function searchToFilters(search: Record<string, unknown>): RunsFilters {
 /** Normalised filters → URL search (only the keys that carry a value). */
 export function filtersToSearch(filters: RunsFilters): RunsSearch {
   const search: RunsSearch = {}
-  if (filters.status) search.status = filters.status
+  if (filters.statuses.length) search.status = filters.statuses.join(',')
   if (filters.workflow) search.workflow = filters.workflow
   if (filters.range) {
     search.range = filters.range
@@ -140,24 +149,34 @@ export function timeWindow(filters: RunsFilters, now: number = Date.now()): { af
 /** True when any filter narrows the list (the cursor is position, not a filter). */
 export function hasFilters(filters: RunsFilters): boolean {
   return (
-    Boolean(filters.status) ||
+    filters.statuses.length > 0 ||
     Boolean(filters.workflow) ||
     Boolean(filters.range) ||
     Object.keys(filters.metadata).length > 0
   )
 }
 
-/** The query parameters of `GET /api/v1/runs` for these filters. */
-export function filtersToApiQuery(filters: RunsFilters, limit: number, now: number = Date.now()) {
+/**
+ * The query parameters of `GET /api/v1/runs/counts` for these filters: the list's filters except
+ * status and position, so the status chips show what each status would list.
+ */
+export function filtersToCountsQuery(filters: RunsFilters, now: number = Date.now()) {
   const { after, before } = timeWindow(filters, now)
   const metadata = Object.entries(filters.metadata).map(([key, value]) => `${key}:${value}`)
   return {
-    limit,
-    ...(filters.status ? { status: filters.status } : {}),
     ...(filters.workflow ? { workflow: filters.workflow } : {}),
     ...(after ? { since: after } : {}),
     ...(before ? { until: before } : {}),
     ...(metadata.length ? { metadata } : {}),
+  }
+}
+
+/** The query parameters of `GET /api/v1/runs` for these filters. */
+export function filtersToApiQuery(filters: RunsFilters, limit: number, now: number = Date.now()) {
+  return {
+    limit,
+    ...(filters.statuses.length ? { status: filters.statuses } : {}),
+    ...filtersToCountsQuery(filters, now),
     ...(filters.cursor ? { cursor: filters.cursor } : {}),
   }
 }

@@ -3,7 +3,7 @@ import { getRouteApi, Link } from '@tanstack/react-router'
 import { BanIcon, PlayCircleIcon, RotateCcwIcon, SearchXIcon } from 'lucide-react'
 import { useEffect, useState } from 'react'
 import { errorMessage } from '@/api/errors'
-import { type RunSummary, runsQuery, useBulkRunAction } from '@/api/runs'
+import { runCountsQuery, type RunSummary, runsQuery, useBulkRunAction } from '@/api/runs'
 import { ErrorAlert } from '@/components/error-alert'
 import { PageHeader } from '@/components/page-header'
 import { Pager, useCursorPager } from '@/components/pager'
@@ -29,6 +29,7 @@ export function RunsPage() {
   const navigate = route.useNavigate()
   const filters = searchToFilters(search)
   const runs = useQuery(runsQuery(search))
+  const counts = useQuery(runCountsQuery(search))
   const { cursor: _cursor, ...withoutCursor } = search
   const pager = useCursorPager({
     cursor: filters.cursor,
@@ -57,7 +58,7 @@ export function RunsPage() {
         description="Every workflow run in this tenant, newest first. Filters live in the address bar: share the link."
         actions={<TriggerRunDialog />}
       />
-      <RunsFilterBar filters={filters} onChange={(next) => void navigate({ search: filtersToSearch(next) })} />
+      <RunsFilterBar filters={filters} counts={counts.data} onChange={(next) => void navigate({ search: filtersToSearch(next) })} />
       {selected.size > 0 ? <BulkBar ids={[...selected]} onDone={() => setSelected(new Set())} /> : null}
       {runs.isPending ? (
         <TableSkeleton rows={10} columns={5} />
