@@ -21,6 +21,7 @@ from app.domain.rate_limits.controllers import (
 )
 from app.domain.runs.controllers import RunController, TriggerController
 from app.domain.schedules.controllers import CronController, ScheduleController
+from app.domain.stats.controllers import StatsController
 from app.domain.stream.controllers import StreamController
 from app.domain.system.controllers import SystemController
 from app.domain.webhooks.controllers import HookReceiver, WebhookController
@@ -41,6 +42,7 @@ HANDLERS: list[ControllerRouterHandler] = [
     WorkerController,
     DurableController,
     StreamController,
+    StatsController,
     MetricsController,
     AlertController,
     PluginController,
