@@ -715,6 +715,23 @@ export interface paths {
         patch: operations["updateSchedule"];
         trace?: never;
     };
+    "/api/v1/stats/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs per status over time, failure rate, p50/p95 queue latency and duration, per workflow, over a recent window */
+        get: operations["getOverviewStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stream": {
         parameters: {
             query?: never;
@@ -1194,6 +1211,7 @@ export interface components {
             };
             /** Format: uuid */
             run_id: string;
+            skipped_parents?: string[];
             task: string;
             /** Format: uuid */
             task_run_id: string;
@@ -1656,6 +1674,18 @@ export interface components {
             /** @enum {string} */
             role: "owner" | "admin" | "member" | "viewer";
         };
+        /** Overview */
+        Overview: {
+            bucket_seconds: number;
+            buckets: components["schemas"]["StatusBucket"][];
+            /** Format: date-time */
+            since: string;
+            totals: components["schemas"]["WorkflowStats"];
+            /** Format: date-time */
+            until: string;
+            window: string;
+            workflows: components["schemas"]["WorkflowStats"][];
+        };
         /** Page[Channel] */
         "Page_app.domain.alerts.schemas.Channel_": {
             items: components["schemas"]["Channel"][];
@@ -2009,6 +2039,14 @@ export interface components {
         SpawnResponse: {
             runs: components["schemas"]["SpawnedRun"][];
         };
+        /** StatusBucket */
+        StatusBucket: {
+            /** Format: date-time */
+            at: string;
+            counts: {
+                [key: string]: number;
+            };
+        };
         /** StepRecord */
         StepRecord: {
             /**
@@ -2344,6 +2382,19 @@ export interface components {
             updated_at: string;
             version: number;
             versions: components["schemas"]["VersionOut"][];
+        };
+        /** WorkflowStats */
+        WorkflowStats: {
+            cancelled: number;
+            duration_p50: number | null;
+            duration_p95: number | null;
+            failed: number;
+            failure_rate: number | null;
+            queue_p50: number | null;
+            queue_p95: number | null;
+            runs: number;
+            succeeded: number;
+            workflow: string | null;
         };
     };
     responses: never;
@@ -6891,6 +6942,74 @@ export interface operations {
             };
             /** @description Request body or run input larger than the limit */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A value breaks a rule (schema, format, a cycle in a DAG, a bad cron expression) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getOverviewStats: {
+        parameters: {
+            query?: {
+                /** @description How far back: one of 15m, 1h, 6h, 24h, 7d */
+                window?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description Malformed request (not JSON, a missing body, a bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's role or API-key scopes do not allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
