@@ -15,6 +15,7 @@ import {
 } from '@tanstack/react-router'
 import { meQuery } from '@/api/auth'
 import { runQuery, runsQuery } from '@/api/runs'
+import { parseWindow, type StatsWindow } from '@/api/stats'
 import { ApiError } from '@/api/errors'
 import { ErrorAlert } from '@/components/error-alert'
 import { Skeleton } from '@/components/ui/skeleton'
@@ -137,6 +138,7 @@ const auditRoute = createRoute({
 const overviewRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/overview',
+  validateSearch: (search: Record<string, unknown>): { window?: StatsWindow } => ({ window: parseWindow(search.window) }),
   component: lazyRouteComponent(() => import('@/features/overview/overview-page'), 'OverviewPage'),
 })
 const runsRoute = createRoute({

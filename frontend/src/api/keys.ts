@@ -36,6 +36,10 @@ export const keys = {
     runLogs: (id: string) => [...keys.runs.all, 'logs', id] as const,
     logs: (id: string, task: string) => [...keys.runs.runLogs(id), task] as const,
   },
+  stats: {
+    all: ['stats'] as const,
+    overview: (window: string) => [...keys.stats.all, 'overview', window] as const,
+  },
   workers: {
     all: ['workers'] as const,
     list: () => [...keys.workers.all, 'list'] as const,

@@ -61,6 +61,8 @@ export function startLiveUpdates(queryClient: QueryClient, url = `${apiBaseUrl}/
     void queryClient.invalidateQueries({ queryKey: keys.runs.lists() })
     void queryClient.invalidateQueries({ queryKey: keys.runs.allCounts() })
   }, 1000)
+  // Percentiles over a window move slowly and cost more to compute: at most one refresh per 5 s.
+  const refreshStats = throttle(() => void queryClient.invalidateQueries({ queryKey: keys.stats.all }), 5000)
   setState('connecting')
 
   source.addEventListener('ready', () => setState('live'))
@@ -68,6 +70,7 @@ export function startLiveUpdates(queryClient: QueryClient, url = `${apiBaseUrl}/
     try {
       const change = JSON.parse((event as MessageEvent<string>).data) as RunsChange
       applyChange(queryClient, { runs: change.runs ?? null, logs: Boolean(change.logs) }, refreshLists)
+      refreshStats()
     } catch {
       // A malformed event is ignored; the next one (or polling) catches up.
     }

@@ -105,15 +105,6 @@ export function useTriggerRun() {
   })
 }
 
-/** The newest `limit` runs (≤ 100), whatever their status: the overview's sample. */
-export function latestRunsQuery(limit: number) {
-  return queryOptions({
-    queryKey: [...keys.runs.lists(), { latest: limit }],
-    queryFn: ({ signal }) => unwrap(api.GET('/api/v1/runs', { params: { query: { limit } }, signal })),
-    refetchInterval: () => (isLive() ? false : 10_000),
-  })
-}
-
 export function useCancelRun() {
   const queryClient = useQueryClient()
   return useMutation({

@@ -1,28 +1,33 @@
 import { describe, expect, it } from 'vitest'
-import { bucketRuns, bucketWidth, countByStatus } from './buckets'
+import { formatRate, toChartRows } from './buckets'
 
-const at = (minute: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + minute * 60_000).toISOString()
-
-describe('overview buckets', () => {
-  it('picks a bucket width that keeps the chart readable', () => {
-    expect(bucketWidth(10 * 60_000)).toBe(60_000)
-    expect(bucketWidth(3 * 3_600_000)).toBe(15 * 60_000)
-    expect(bucketWidth(365 * 86_400_000)).toBe(86_400_000)
-  })
-
-  it('counts runs per bucket and status, with empty buckets in between', () => {
-    const { width, buckets } = bucketRuns([
-      { created_at: at(0), status: 'succeeded' },
-      { created_at: at(0.5), status: 'failed' },
-      { created_at: at(3), status: 'succeeded' },
-      { created_at: at(3), status: 'weird' },
+describe('overview chart rows', () => {
+  it('turns server buckets into stacked rows with zeros, and names the statuses present', () => {
+    const { rows, statuses } = toChartRows([
+      { at: '2026-01-01T00:00:00Z', counts: { succeeded: 3, failed: 1 } },
+      { at: '2026-01-01T00:01:00Z', counts: {} },
+      { at: '2026-01-01T00:02:00Z', counts: { queued: 2, weird: 9 } },
     ])
-    expect(width).toBe(60_000)
-    expect(buckets.map((b) => [b.succeeded, b.failed])).toEqual([[1, 1], [0, 0], [0, 0], [1, 0]])
+    expect(rows.map((r) => [r.start, r.succeeded, r.failed, r.queued])).toEqual([
+      [Date.parse('2026-01-01T00:00:00Z'), 3, 1, 0],
+      [Date.parse('2026-01-01T00:01:00Z'), 0, 0, 0],
+      [Date.parse('2026-01-01T00:02:00Z'), 0, 0, 2],
+    ])
+    expect(statuses).toEqual(['queued', 'succeeded', 'failed'])
   })
 
-  it('handles no runs', () => {
-    expect(bucketRuns([]).buckets).toEqual([])
-    expect(countByStatus([{ status: 'failed' }, { status: 'failed' }, { status: '??' }]).failed).toBe(2)
+  it('handles no buckets', () => {
+    expect(toChartRows([])).toEqual({ rows: [], statuses: [] })
+  })
+})
+
+describe('failure rate', () => {
+  it('reads well at every size', () => {
+    expect(formatRate(null)).toBe('—')
+    expect(formatRate(0)).toBe('0%')
+    expect(formatRate(0.25)).toBe('25%')
+    expect(formatRate(0.0123)).toBe('1.2%')
+    expect(formatRate(0.0004)).toBe('0.04%')
+    expect(formatRate(1)).toBe('100%')
   })
 })
