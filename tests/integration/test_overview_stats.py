@@ -133,3 +133,28 @@ def test_the_window_floor_is_below_every_later_id():
     now = dt.datetime.now(dt.UTC)
     assert uuid7_floor(now - dt.timedelta(milliseconds=1)) < uuid7()
     assert uuid7_floor(now + dt.timedelta(seconds=1)) > uuid7()
+
+
+async def test_concurrency_usage_counts_held_slots_and_waiting_runs_per_key(client):
+    account = await api.signup(client)
+    h = account.headers
+    await protocol.register_workflow(client, h, {
+        "name": "capped", "tasks": [{"name": "t"}],
+        "concurrency": [{"expression": "input.key", "max_runs": 1}]})
+    worker = await protocol.register_worker(client, h, ["capped:t"])
+    for key in ["a", "a", "a", "b"]:
+        await protocol.trigger(client, h, "capped", {"key": key})
+    assert len(await protocol.poll(client, h, worker)) == 2  # one per key
+
+    response = await client.get("/api/v1/stats/concurrency", headers=h)
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert [(i["key"], i["value"], i["running"], i["queued"]) for i in items] == [
+        ("capped#0=a", "a", 1, 2), ("capped#0=b", "b", 1, 0)]
+    assert items[0]["max_runs"] == 1
+    assert items[0]["scope"] == "run"
+    assert items[0]["strategy"] == "GROUP_ROUND_ROBIN"
+
+    stranger = await api.signup(client, tenant_name="Other")
+    response = await client.get("/api/v1/stats/concurrency", headers=stranger.headers)
+    assert response.json() == {"items": []}

@@ -44,3 +44,23 @@ class Overview(msgspec.Struct):
     """One entry per workflow with runs in the window, busiest first."""
     buckets: list[StatusBucket]
     """Every bucket of the window, oldest first, empty ones included."""
+
+
+class ConcurrencyUsage(msgspec.Struct):
+    key: str
+    """``<workflow>[/<task>]#<limit index>=<value>`` (docs/flow-control.md)."""
+    scope: str
+    """``run`` (a workflow-level limit: runs hold slots) or ``task``."""
+    strategy: str
+    value: str
+    """What the limit's expression gave for this key."""
+    max_runs: int | None
+    """The key's limit, known while something waits for it."""
+    running: int
+    """Slots held now."""
+    queued: int
+    """Runs (run scope) or tasks (task scope) waiting for a slot of this key."""
+
+
+class ConcurrencyUsageList(msgspec.Struct):
+    items: list[ConcurrencyUsage]

@@ -715,6 +715,23 @@ export interface paths {
         patch: operations["updateSchedule"];
         trace?: never;
     };
+    "/api/v1/stats/concurrency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Concurrency keys with how many slots are held and how much waits, busiest first */
+        get: operations["listConcurrencyUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats/overview": {
         parameters: {
             query?: never;
@@ -1390,6 +1407,20 @@ export interface components {
              * @enum {string}
              */
             strategy?: "GROUP_ROUND_ROBIN" | "CANCEL_IN_PROGRESS" | "CANCEL_NEWEST";
+        };
+        /** ConcurrencyUsage */
+        ConcurrencyUsage: {
+            key: string;
+            max_runs: number | null;
+            queued: number;
+            running: number;
+            scope: string;
+            strategy: string;
+            value: string;
+        };
+        /** ConcurrencyUsageList */
+        ConcurrencyUsageList: {
+            items: components["schemas"]["ConcurrencyUsage"][];
         };
         /** Condition */
         Condition: {
@@ -3652,6 +3683,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description No such resource in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Conflicts with the current state (a name already taken, a run in the wrong state) */
             409: {
                 headers: {
@@ -3874,6 +3914,15 @@ export interface operations {
             };
             /** @description The caller's role or API-key scopes do not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource in the caller's tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5142,6 +5191,15 @@ export interface operations {
             };
             /** @description Missing or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource in the caller's tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6674,6 +6732,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description No such resource in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Conflicts with the current state (a name already taken, a run in the wrong state) */
             409: {
                 headers: {
@@ -6942,6 +7009,74 @@ export interface operations {
             };
             /** @description Request body or run input larger than the limit */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A value breaks a rule (schema, format, a cycle in a DAG, a bad cron expression) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listConcurrencyUsage: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 50). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConcurrencyUsageList"];
+                };
+            };
+            /** @description Malformed request (not JSON, a missing body, a bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's role or API-key scopes do not allow this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
