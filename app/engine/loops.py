@@ -60,6 +60,7 @@ class Sweeper(Loop):
             handled = max(handled, await sweeps.expire_schedules(
                 engine.specs, conn, engine.config, engine.events))
             handled = max(handled, await sweeps.queue_due_retries(conn, engine.config))
-            handled = max(handled, await waits.sweep(conn, engine.config.sweep_batch))
+            handled = max(handled, await waits.sweep(engine.specs, conn,
+                                                     engine.config.sweep_batch))
             await sweeps.lose_silent_workers(conn, engine.config, engine.events)
         return handled

@@ -13,6 +13,7 @@ import msgspec
 import msgspec.structs
 
 from app.domain.workflows.schemas import TaskDefinition, WorkflowDefinition
+from app.engine.durable.dag_conditions import TaskConditions, compile_task
 from app.engine.flow.spec import FlowSpec, compile_flow
 
 
@@ -30,6 +31,8 @@ class TaskSpec:
     schedule_timeout: float | None
     kind: str = "task"  # "task", or "on_failure" (runs only when the run failed)
     is_leaf: bool = False  # its output is part of the run's output
+    conditions: TaskConditions | None = None
+    """wait_for/skip_if/cancel_if (docs/durable.md); None keeps the task on the fast path."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ def compile_definition(version_id: uuid.UUID, definition: WorkflowDefinition) ->
             max_attempts=task.retries + 1, backoff_factor=task.backoff_factor,
             backoff_max_seconds=task.backoff_max_seconds,
             execution_timeout=task.execution_timeout, schedule_timeout=task.schedule_timeout,
-            kind=kind, is_leaf=task.name in leaves,
+            kind=kind, is_leaf=task.name in leaves, conditions=compile_task(task),
         )
 
     tasks = {t.name: task_spec(t) for t in dag}

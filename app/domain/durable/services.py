@@ -66,6 +66,7 @@ async def progress(
         " UNION ALL"
         " SELECT w.task_run_id, w.seq, w.kind, w.name, 'waiting' FROM durable_waits w"
         " WHERE w.task_run_id = ANY(:ids) AND w.satisfied_at IS NULL"
+        " AND w.mode <> 'dag'"  # a task's DAG conditions show as its waiting_for instead
         " ORDER BY 1, 2"), {"ids": task_run_ids})).all()
     for row in rows:
         found.setdefault(row.task_run_id, []).append(

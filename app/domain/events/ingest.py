@@ -102,7 +102,7 @@ async def ingest(
         payloads, metadata, ["{" + ",".join(map(str, runs)) + "}" for runs in run_ids],
     )
     # Durable tasks waiting for these events wake in this same transaction (docs/durable.md).
-    await waits.on_event(conn, tenant_id, [
+    await waits.on_event(specs, conn, tenant_id, [
         {"id": i, "key": e.key, "payload": e.payload, "metadata": e.metadata}
         for i, e in zip(ids, events, strict=True)])
     return [Ingested(i, e.key, runs) for i, e, runs in zip(ids, events, run_ids, strict=True)]

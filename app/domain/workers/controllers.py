@@ -51,7 +51,7 @@ class WorkerController(Controller):
             workflow=t.workflow, task=t.task, action=t.action, attempt=t.attempt,
             input=t.input, metadata=t.metadata, parents=t.parents,
             execution_timeout=t.execution_timeout, errors=t.errors,
-            durable_log=logs.get(t.task_run_id, [])) for t in tasks])
+            durable_log=logs.get(t.task_run_id, []), skipped_parents=t.skipped) for t in tasks])
 
     @post("/{worker_id:uuid}/heartbeat", operation_id="heartbeat", status_code=HTTP_200_OK,
           guards=WORKER, summary="Extend leases; the reply lists tasks to stop")

@@ -56,6 +56,8 @@ class Assignment(msgspec.Struct):
     """For an on-failure task: each failed task's error."""
     durable_log: list[DurableEntry] = msgspec.field(default_factory=list)
     """For a resumed durable task: its recorded calls, replayed by the SDK (docs/durable.md)."""
+    skipped_parents: list[str] = msgspec.field(default_factory=list)
+    """Parents skipped by their DAG conditions (their ``parents`` output is null)."""
 
 
 class PollResponse(msgspec.Struct):

@@ -53,6 +53,32 @@ class DesiredLabel(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     weight: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 100
 
 
+# --- DAG conditions (docs/durable.md, "Conditions in DAGs") -------------------------------------
+
+
+class Condition(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One condition: exactly one of ``sleep_for``, ``event`` or ``parent`` — or an or-group
+    ``any_of`` of such conditions, satisfied when any member is."""
+
+    sleep_for: Annotated[float, msgspec.Meta(ge=0, le=365 * 86400)] | None = None
+    """Seconds, counted from the moment the task became ready."""
+    event: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    """An event key; met by an event of this key stored after the task became ready."""
+    filter: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] | None = None
+    """With ``event``: CEL over the event's ``payload``, ``metadata`` and ``key``."""
+    scope: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | None = None
+    """With ``event``: CEL over the run's ``input`` and ``metadata`` giving the scope; only
+    events whose ``metadata.scope`` equals it match."""
+    parent: Name | None = None
+    """A parent task; met when ``expression`` (CEL over its ``output``, and the run's
+    ``input`` and ``metadata``) is true when this task becomes ready."""
+    expression: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] | None = None
+    any_of: Annotated[list[Condition], msgspec.Meta(min_length=1, max_length=20)] | None = None
+
+
+Conditions = Annotated[list[Condition], msgspec.Meta(max_length=20)]
+
+
 class TaskDefinition(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     name: Name
     parents: Annotated[list[Name], msgspec.Meta(max_length=MAX_TASKS)] = msgspec.field(
@@ -73,6 +99,16 @@ class TaskDefinition(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     )
     durable: bool = False
     """A durable task (docs/durable.md): its steps and waits are logged and replayed."""
+    wait_for: Conditions = msgspec.field(default_factory=list)
+    """Start only when every entry is met (docs/durable.md, "Conditions in DAGs")."""
+    skip_if: Conditions = msgspec.field(default_factory=list)
+    """Skip the task when every entry is met."""
+    cancel_if: Conditions = msgspec.field(default_factory=list)
+    """Cancel the task when every entry is met."""
+
+    @property
+    def conditioned(self) -> bool:
+        return bool(self.wait_for or self.skip_if or self.cancel_if)
 
 
 class WorkflowDefinition(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

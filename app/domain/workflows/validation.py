@@ -1,5 +1,5 @@
 """Rules a workflow definition must satisfy beyond its schema: a DAG of uniquely named tasks,
-and flow rules that compile."""
+conditions on direct parents, and flow rules that compile."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import msgspec.structs
 
 from app.core.errors import Invalid
 from app.domain.workflows.schemas import WorkflowDefinition
+from app.engine.durable import dag_conditions
 from app.engine.flow import spec as flow_spec
 
 
@@ -60,6 +61,11 @@ def validate(definition: WorkflowDefinition) -> None:
     if cycle:
         # Edges point child → parent; show them in execution order.
         raise Invalid("cycle: " + " -> ".join(reversed(cycle)))
+    # Conditions: each names a direct parent, its CEL compiles (docs/durable.md).
+    for task in definition.tasks:
+        dag_conditions.check(task)
+    for hook in hooks:
+        dag_conditions.check(hook, hook=True)
     # Flow rules: CEL expressions compile, rate limits name a key, CANCEL_* only on workflows
     # (docs/flow-control.md). Raises Invalid naming the rule.
     flow_spec.compile_flow(definition)

@@ -20,8 +20,10 @@ import msgspec
 
 from app.core.errors import Conflict
 from app.engine import feed, queries
-from app.engine.durable import conditions
+from app.engine.durable import conditions, dag_waits
+from app.engine.queue import results
 from app.engine.queue.results import enqueue, record_attempts
+from app.engine.spec import SpecCache
 
 _encode = msgspec.json.Encoder()
 
@@ -136,10 +138,12 @@ async def resume(conn: asyncpg.Connection, tasks: list[tuple[uuid.UUID, uuid.UUI
 
 
 async def on_event(
-    conn: asyncpg.Connection, tenant_id: uuid.UUID, events: Sequence[Mapping[str, Any]],
+    specs: SpecCache, conn: asyncpg.Connection, tenant_id: uuid.UUID,
+    events: Sequence[Mapping[str, Any]],
 ) -> int:
     """Wake the open waits that stored events (id, key, payload, metadata) meet — called by
-    event ingest in the transaction that inserts them; return the tasks queued again."""
+    event ingest in the transaction that inserts them; return the tasks queued again or
+    decided (DAG conditions)."""
     if not events:
         return 0
     keys = sorted({str(e["key"]) for e in events})
@@ -149,8 +153,10 @@ async def on_event(
         return 0
     now: dt.datetime = await conn.fetchval(queries.get("durable_now"))
     stamped = [{**e, "created_at": now} for e in events]
+    decided = await _decide_dag(specs, conn, [w for w in waits if w["mode"] == "dag"],
+                                stamped, now)
     woken = []
-    for wait in waits:
+    for wait in (w for w in waits if w["mode"] != "dag"):
         if wait["opened_at"] >= now:
             continue  # opened after this event (cannot happen in one transaction; be safe)
         matched = list(wait["matched"])
@@ -160,17 +166,29 @@ async def on_event(
         verdict = await _save(conn, tenant_id, wait, matched, now)
         if verdict.satisfied:
             woken.append((tenant_id, wait["task_run_id"]))
-    return await resume(conn, woken)
+    return await resume(conn, woken) + decided
 
 
-async def sweep(conn: asyncpg.Connection, batch: int) -> int:
+async def _decide_dag(
+    specs: SpecCache, conn: asyncpg.Connection, waits: list[asyncpg.Record],
+    events: Sequence[Mapping[str, Any]], now: dt.datetime,
+) -> int:
+    """Decide DAG condition waits again (docs/durable.md, "Conditions in DAGs") and propagate
+    what they decided: a queued task is enqueued, a skipped one releases its children."""
+    decided = await dag_waits.wake(conn, waits, events, now)
+    await results.propagate(specs, conn, results.decided_changes(decided))
+    return len(decided)
+
+
+async def sweep(specs: SpecCache, conn: asyncpg.Connection, batch: int) -> int:
     """Waits whose sleep or timeout is due (across tenants, as ``kiln_engine``)."""
     due = await conn.fetch(queries.get("durable_due_waits"), batch)
     if not due:
         return 0
     now: dt.datetime = await conn.fetchval(queries.get("durable_now"))
+    await _decide_dag(specs, conn, [w for w in due if w["mode"] == "dag"], (), now)
     woken = []
-    for wait in due:
+    for wait in (w for w in due if w["mode"] != "dag"):
         verdict = await _save(conn, wait["tenant_id"], wait, list(wait["matched"]), now)
         if verdict.satisfied:
             woken.append((wait["tenant_id"], wait["task_run_id"]))

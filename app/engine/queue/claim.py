@@ -31,6 +31,8 @@ class Assignment:
     execution_timeout: float
     errors: dict[str, str] = field(default_factory=dict)
     """For an on-failure task: the error of each failed task of the run."""
+    skipped: list[str] = field(default_factory=list)
+    """Parents that were skipped by their conditions (their output is None)."""
 
 
 @dataclass(slots=True)
@@ -100,11 +102,14 @@ async def _assignments(
         if parents:
             wanted[row["id"]] = parents
     outputs: dict[tuple[uuid.UUID, str], Any] = {}
+    skipped: set[tuple[uuid.UUID, str]] = set()
     if wanted:
         parent_runs = list({row["run_id"] for row in rows if row["id"] in wanted})
         names = list({name for names in wanted.values() for name in names})
         for r in await conn.fetch(queries.get("parent_outputs"), tenant_id, parent_runs, names):
             outputs[(r["run_id"], r["task_name"])] = r["output"]
+            if r["status"] == "skipped":
+                skipped.add((r["run_id"], r["task_name"]))
     errors: dict[uuid.UUID, dict[str, str]] = {}
     failing = list({row["run_id"] for row in rows if row["kind"] == "on_failure"})
     if failing:
@@ -120,6 +125,8 @@ async def _assignments(
                      for name in wanted.get(row["id"], ())},
             execution_timeout=row["execution_timeout"],
             errors=errors.get(row["run_id"], {}) if row["kind"] == "on_failure" else {},
+            skipped=[name for name in wanted.get(row["id"], ())
+                     if (row["run_id"], name) in skipped],
         )
         for row in rows
     ]

@@ -16,10 +16,11 @@ import asyncpg
 import msgspec
 
 from app.engine import feed, queries
+from app.engine.durable import dag_waits
 from app.engine.queue.specs import spec_for
-from app.engine.spec import SpecCache
+from app.engine.spec import SpecCache, TaskSpec
 
-TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+TERMINAL = frozenset({"succeeded", "failed", "cancelled", "skipped"})
 DEFAULT_EVENTS = frozenset({
     "run.succeeded", "run.failed", "run.cancelled", "task.failed", "task.retrying",
     "task.cancelled", "task.timed_out", "worker.lost",
@@ -150,6 +151,7 @@ async def propagate(
     cancel_names: list[str] = []
     cancel_reasons: list[str] = []
     freed: set[uuid.UUID] = set()
+    conditioned = _ConditionedChildren()
     for change in changes:
         assert change.version_id is not None
         spec = await spec_for(cache, conn, change.tenant_id, change.version_id)
@@ -158,8 +160,10 @@ async def propagate(
             # Flow control: a task of this workflow left `running` (or its run may finish), which
             # can free a concurrency slot — wake the tenant's parked polls to claim again.
             freed.add(change.tenant_id)
-        if change.status == "succeeded":
+        if change.status in ("succeeded", "skipped"):
             for child in task.children:
+                if conditioned.add(change, spec.task(child)):
+                    continue
                 releases[0].append(change.tenant_id)
                 releases[1].append(change.run_id)
                 releases[2].append(child)
@@ -175,6 +179,7 @@ async def propagate(
     if releases[0]:
         ready = await conn.fetch(queries.get("release_children"), *releases)
         await enqueue(conn, [row for row in ready if row["status"] == "queued"])
+    decided = await conditioned.release(conn)
     finished = [c for c in changes if c.status in TERMINAL]
     if cancel_names:
         finished += [
@@ -196,8 +201,36 @@ async def propagate(
                 }))
         hooks = await _on_failure_due(cache, conn, runs)
     await write_outbox(conn, outbox)
-    if hooks:
-        await propagate(cache, conn, hooks, events)
+    if hooks or decided:
+        await propagate(cache, conn, [*hooks, *decided_changes(decided)], events)
+
+
+class _ConditionedChildren:
+    """Children with DAG conditions, released apart from the plain fast path: when ready their
+    conditions are decided (docs/durable.md, "Conditions in DAGs") instead of being queued."""
+
+    def __init__(self) -> None:
+        self.children: list[tuple[uuid.UUID, uuid.UUID, str]] = []
+        self.specs: dict[tuple[uuid.UUID, uuid.UUID, str], Any] = {}
+
+    def add(self, parent: Change, child: TaskSpec) -> bool:
+        if child.conditions is None:
+            return False
+        key = (parent.tenant_id, parent.run_id, child.name)
+        self.children.append(key)
+        self.specs[key] = (child.parents, child.conditions)
+        return True
+
+    async def release(self, conn: asyncpg.Connection) -> list[asyncpg.Record]:
+        return await dag_waits.release(conn, self.children, self.specs) if self.children else []
+
+
+def decided_changes(rows: Iterable[asyncpg.Record]) -> list[Change]:
+    """Changes for tasks whose DAG conditions were decided (rows of ``dag_decide``)."""
+    return [Change(tenant_id=r["tenant_id"], task_run_id=r["id"], run_id=r["run_id"],
+                   task_name=r["task_name"], status=r["status"], action=r["action"],
+                   priority=r["priority"], attempt=r["attempt"], error=r["error"])
+            for r in rows]
 
 
 async def _on_failure_due(

@@ -13,7 +13,9 @@ import msgspec
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.ids import uuid7
 from app.engine import feed, queries
+from app.engine.durable import dag_waits
 from app.engine.flow import admission
+from app.engine.queue import results
 from app.engine.spec import SpecCache, WorkflowSpec
 
 _encode = msgspec.json.Encoder(order="sorted")
@@ -132,6 +134,7 @@ async def _insert_tasks(
     columns: list[list[Any]] = [[] for _ in range(14)]
     roots: tuple[list[uuid.UUID], list[str], list[int]] = ([], [], [])
     flow_roots: list[tuple[uuid.UUID, uuid.UUID, str, int, dict[str, Any]]] = []
+    conditioned: list[dag_waits.Ready] = []
     for run_id in run_ids:
         priority = priorities[run_id]
         run_flow = flows.get(run_id, {})
@@ -145,7 +148,11 @@ async def _insert_tasks(
             ), strict=True):
                 column.append(value)
             if not task.parents and task.kind == "task":
-                if flow is not None:
+                if task.conditions is not None:
+                    # Inserted `queued` but not queued: its conditions decide below.
+                    conditioned.append(dag_waits.Ready(tenant_id, task_id, run_id, task.name, (),
+                                                       task.conditions, expected="queued"))
+                elif flow is not None:
                     flow_roots.append((task_id, run_id, task.action, priority, flow))
                 else:
                     roots[0].append(task_id)
@@ -163,6 +170,9 @@ async def _insert_tasks(
                                      if run_id in first])
         await admission.enqueue_roots(conn, tenant_id, [
             r for r in flow_roots if r[1] not in cancelled])
+    if conditioned:
+        decided = await dag_waits.open_ready(conn, conditioned)
+        await results.propagate(cache, conn, results.decided_changes(decided))
 
 
 @dataclass(slots=True)

@@ -44,10 +44,10 @@ SELECT id, workflow_name, input, metadata, version_id
 FROM workflow_runs WHERE tenant_id = $1 AND id = ANY($2::uuid[]);
 
 -- name: parent_outputs
--- Outputs of succeeded tasks with the given names in the given runs.
-SELECT run_id, task_name, output FROM task_runs
+-- Outputs of succeeded tasks with the given names in the given runs (and which were skipped).
+SELECT run_id, task_name, output, status FROM task_runs
 WHERE tenant_id = $1 AND run_id = ANY($2::uuid[]) AND task_name = ANY($3::text[])
-  AND status = 'succeeded';
+  AND status IN ('succeeded', 'skipped');
 
 -- name: failed_task_errors
 -- Errors of the failed tasks of some runs (what their on-failure task receives).
