@@ -14,7 +14,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from app import __version__, loops, spa
-from app.core import deps
+from app.core import deps, error_docs, request_ids
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.leader import LeaderElection
 from app.db import urls
@@ -95,12 +95,13 @@ def create_app(settings: Settings) -> Litestar:
             signer=signer, session_ttl=dt.timedelta(hours=settings.session_ttl_hours)
         ),
     })
-    return Litestar(
+    app = Litestar(
         route_handlers=[*routes.HANDLERS, *spa.handlers(settings)],
         dependencies=deps.DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         # POST /hooks/{id} authenticates with the webhook's verifier, not Kiln credentials.
-        middleware=[authentication_middleware],
+        middleware=[request_ids.request_id_middleware, authentication_middleware,
+                    request_ids.tenant_context_middleware],
         lifespan=[lifespan],
         state=state,
         request_max_body_size=settings.max_body_bytes,
@@ -119,3 +120,5 @@ def create_app(settings: Settings) -> Litestar:
         ),
         debug=False,
     )
+    error_docs.declare(app)
+    return app

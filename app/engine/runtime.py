@@ -7,6 +7,8 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING
 
+import structlog
+
 from app.core.errors import NotFound
 from app.db import urls
 from app.db.database import Database
@@ -18,11 +20,15 @@ from app.engine.flow import rate_limits
 from app.engine.queue import claim, control, results
 from app.engine.queue import trigger as triggering
 from app.engine.spec import SpecCache
+from app.hooks import outbox_events
 
 if TYPE_CHECKING:
     import pluggy
 
     from app.domain.metrics.collector import Metrics
+
+# Per-run and per-task lines are debug: at full speed they are thousands a second.
+log = structlog.get_logger("kiln.engine")
 
 
 class Engine:
@@ -44,8 +50,13 @@ class Engine:
         self._flow_first: dict[uuid.UUID, tuple[int, bool]] = {}
 
     def use_plugins(self, pm: pluggy.PluginManager, hook_timeout: float = 5.0) -> None:
-        """Take rate-limit strategies from ``pm`` (``register_rate_limit_strategies``)."""
+        """Take rate-limit strategies from ``pm`` (``register_rate_limit_strategies``); without
+        an ``on_run_succeeded`` plugin, ``run.succeeded`` is written only for tenants with a
+        channel subscribed to it (:data:`results.SUBSCRIBED_ONLY`)."""
         self.rate_strategies = rate_limits.Strategies(pm, hook_timeout)
+        hooked = {event for event in results.SUBSCRIBED_ONLY
+                  if outbox_events.implemented(pm, outbox_events.EVENT_HOOKS[event])}
+        self.events = self.events - (results.SUBSCRIBED_ONLY - hooked)
 
     async def start(self) -> None:
         self.dispatcher.start()
@@ -59,6 +70,9 @@ class Engine:
     ) -> list[triggering.Triggered]:
         async with self.db.raw(TenantContext(tenant_id)) as conn:
             triggered = await triggering.trigger(self.specs, conn, tenant_id, workflow, requests)
+        for run in triggered:
+            log.debug("run triggered", action="run.triggered", run_id=str(run.run_id),
+                      workflow=workflow, created=run.created)
         if self.metrics is not None:
             self.metrics.runs_triggered.inc(sum(1 for t in triggered if t.created))
         return triggered
@@ -97,6 +111,10 @@ class Engine:
                 remaining = deadline - loop.time()
                 if tasks and self.metrics is not None:
                     self.metrics.tasks_claimed.inc(len(tasks))
+                for task in tasks:
+                    log.debug("task claimed", action="task.claimed", run_id=str(task.run_id),
+                              task_id=str(task.task_run_id), task=task.task,
+                              attempt=task.attempt, worker_id=str(worker_id))
                 if tasks or self.stopping or remaining <= 0:
                     return tasks
                 # Held back by a rate limit or a label preference: claim again when it may pass
@@ -149,10 +167,17 @@ class Engine:
             accepted, rejected = await results.complete(
                 self.specs, conn, tenant_id, worker_id, batch, self.events
             )
+        outcome = {r.task_run_id: r.outcome for r in batch}
+        for task_id in accepted:
+            log.debug("task result accepted", action="task.result", task_id=str(task_id),
+                      outcome=outcome[task_id], worker_id=str(worker_id))
+        for task_id in rejected:
+            log.debug("task result rejected: the lease is no longer current",
+                      action="task.result_rejected", task_id=str(task_id),
+                      worker_id=str(worker_id))
         if self.metrics is not None:
-            outcomes = {r.task_run_id: r.outcome for r in batch}
             for task_id in accepted:
-                self.metrics.results.labels(outcomes[task_id]).inc()
+                self.metrics.results.labels(outcome[task_id]).inc()
             self.metrics.results.labels("rejected").inc(len(rejected))
         return accepted, rejected
 

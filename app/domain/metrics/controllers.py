@@ -39,6 +39,7 @@ class MetricsController(Controller):
     tags = ["system"]
 
     @get("/metrics", operation_id="getMetrics", include_in_schema=True,
+         media_type="text/plain; version=0.0.4; charset=utf-8",
          summary="Prometheus metrics (needs KILN_METRICS_TOKEN as a Bearer token when set)")
     async def metrics(
         self, request: Request[Any, Any, Any], engine: EngineDep,
