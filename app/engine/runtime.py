@@ -20,7 +20,6 @@ from app.engine.flow import rate_limits
 from app.engine.queue import claim, control, results
 from app.engine.queue import trigger as triggering
 from app.engine.spec import SpecCache
-from app.hooks import outbox_events
 
 if TYPE_CHECKING:
     import pluggy
@@ -50,13 +49,8 @@ class Engine:
         self._flow_first: dict[uuid.UUID, tuple[int, bool]] = {}
 
     def use_plugins(self, pm: pluggy.PluginManager, hook_timeout: float = 5.0) -> None:
-        """Take rate-limit strategies from ``pm`` (``register_rate_limit_strategies``); without
-        an ``on_run_succeeded`` plugin, ``run.succeeded`` is written only for tenants with a
-        channel subscribed to it (:data:`results.SUBSCRIBED_ONLY`)."""
+        """Take rate-limit strategies from ``pm`` (``register_rate_limit_strategies``)."""
         self.rate_strategies = rate_limits.Strategies(pm, hook_timeout)
-        hooked = {event for event in results.SUBSCRIBED_ONLY
-                  if outbox_events.implemented(pm, outbox_events.EVENT_HOOKS[event])}
-        self.events = self.events - (results.SUBSCRIBED_ONLY - hooked)
 
     async def start(self) -> None:
         self.dispatcher.start()
