@@ -25,7 +25,6 @@ import { validateAuditSearch } from '@/features/audit/search'
 import { parseRunSearch, parseRunsSearch } from '@/features/runs/filters'
 import { LoginPage } from '@/features/auth/login-page'
 import { SignupPage } from '@/features/auth/signup-page'
-import { COMING_SOON, ComingSoon, type ComingSoonSpec } from '@/features/coming-soon/coming-soon'
 import { NotFoundPage } from '@/features/not-found'
 import { AppShell } from '@/features/shell/app-shell'
 
@@ -103,12 +102,6 @@ const indexRoute = createRoute({
     throw redirect({ to: '/overview' })
   },
 })
-
-function comingSoon(spec: ComingSoonSpec) {
-  return function ComingSoonPage() {
-    return <ComingSoon {...spec} />
-  }
-}
 
 const onboardingRoute = createRoute({
   getParentRoute: () => appRoute,
@@ -197,7 +190,11 @@ const schedulesRoute = createRoute({
   }),
   component: lazyRouteComponent(() => import('@/features/schedules/schedules-page'), 'SchedulesPage'),
 })
-const limitsRoute = createRoute({ getParentRoute: () => appRoute, path: '/limits', component: comingSoon(COMING_SOON.limits) })
+const limitsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/limits',
+  component: lazyRouteComponent(() => import('@/features/limits/limits-page'), 'LimitsPage'),
+})
 const alertsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/alerts',

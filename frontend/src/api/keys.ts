@@ -36,6 +36,12 @@ export const keys = {
     runLogs: (id: string) => [...keys.runs.all, 'logs', id] as const,
     logs: (id: string, task: string) => [...keys.runs.runLogs(id), task] as const,
   },
+  limits: {
+    all: ['limits'] as const,
+    rate: () => [...keys.limits.all, 'rate'] as const,
+    strategies: () => [...keys.limits.all, 'strategies'] as const,
+    concurrency: () => [...keys.limits.all, 'concurrency'] as const,
+  },
   stats: {
     all: ['stats'] as const,
     overview: (window: string) => [...keys.stats.all, 'overview', window] as const,

@@ -60,6 +60,7 @@ export function startLiveUpdates(queryClient: QueryClient, url = `${apiBaseUrl}/
   const refreshLists = throttle(() => {
     void queryClient.invalidateQueries({ queryKey: keys.runs.lists() })
     void queryClient.invalidateQueries({ queryKey: keys.runs.allCounts() })
+    void queryClient.invalidateQueries({ queryKey: keys.limits.all }) // claims use up limits
   }, 1000)
   // Percentiles over a window move slowly and cost more to compute: at most one refresh per 5 s.
   const refreshStats = throttle(() => void queryClient.invalidateQueries({ queryKey: keys.stats.all }), 5000)
