@@ -8,6 +8,14 @@ See docs/sdk.md for the guide.
 
 from kiln import durations
 from kiln.client import Kiln
+from kiln.conditions import (
+    EventCondition,
+    OrGroup,
+    ParentCondition,
+    SleepCondition,
+    UserEventCondition,
+    or_,
+)
 from kiln.context import Context
 from kiln.durable import DurableContext, NonDeterminismError
 from kiln.errors import (
@@ -45,12 +53,15 @@ __all__ = [
     "DesiredLabel",
     "DurableContext",
     "Event",
+    "EventCondition",
     "InvalidInputError",
     "Kiln",
     "KilnError",
     "NonDeterminismError",
     "NonRetryableError",
     "NotFoundError",
+    "OrGroup",
+    "ParentCondition",
     "PermissionDeniedError",
     "RateLimit",
     "RetryPolicy",
@@ -60,13 +71,16 @@ __all__ = [
     "RunRequest",
     "SerializationError",
     "ServerUnavailableError",
+    "SleepCondition",
     "Standalone",
     "StickyStrategy",
     "Task",
     "TaskCancelledError",
     "TaskOptions",
+    "UserEventCondition",
     "ValidationError",
     "Workflow",
     "__version__",
     "durations",
+    "or_",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from kiln import durations, errors, protocol, runs, serialization
@@ -45,15 +45,16 @@ class Context:
 
     Attributes: ``run_id``, ``task_run_id``, ``attempt`` (1 on the first try, +1 per retry),
     ``metadata`` (the run's metadata), ``workflow_name``, ``task_name``, ``parents`` (every
-    parent task's output, by task name, as JSON) and ``errors`` (in an on-failure task: each
-    failed task's error, by name).
+    parent task's output, by task name, as JSON; None for a skipped parent), ``skipped_parents``
+    (parents skipped by their conditions) and ``errors`` (in an on-failure task: each failed
+    task's error, by name).
     """
 
     def __init__(
         self, *, run_id: str, task_run_id: str, attempt: int, workflow_name: str, task_name: str,
         metadata: Mapping[str, Any] | None = None, parents: Mapping[str, Any] | None = None,
         errors: Mapping[str, str] | None = None, log_sink: LogSink | None = None,
-        runtime: TaskRuntime | None = None,
+        runtime: TaskRuntime | None = None, skipped_parents: Iterable[str] | None = None,
     ) -> None:
         self.run_id = run_id
         self.task_run_id = task_run_id
@@ -63,6 +64,7 @@ class Context:
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.parents: dict[str, Any] = dict(parents or {})
         self.errors: dict[str, str] = dict(errors or {})
+        self.skipped_parents: frozenset[str] = frozenset(skipped_parents or ())
         self._log_sink = log_sink
         self._runtime = runtime
         # A threading.Event, not an asyncio one: sync tasks read it from pool threads and the
@@ -78,18 +80,30 @@ class Context:
         """The output of parent task ``parent`` (the task object, or its name).
 
         If the parent's function annotates its return type with a pydantic model or a dataclass,
-        the output is rebuilt as that type; otherwise it is the JSON the parent produced.
+        the output is rebuilt as that type; otherwise it is the JSON the parent produced. A parent
+        skipped by its conditions has no output: None (tell it apart with :meth:`was_skipped`).
         """
+        name = self._parent(parent)
+        value = self.parents[name]
+        if name in self.skipped_parents:
+            return None
+        if isinstance(parent, str):
+            return value
+        return serialization.coerce(value, parent.output_type, f"output of task {name!r}")
+
+    def was_skipped(self, parent: Task[Any, Any] | str) -> bool:
+        """True when parent task ``parent`` was skipped by its ``skip_if``/``wait_for``
+        conditions (docs/durable.md, "Conditions in DAGs"); this task runs all the same."""
+        return self._parent(parent) in self.skipped_parents
+
+    def _parent(self, parent: Task[Any, Any] | str) -> str:
         name = parent if isinstance(parent, str) else parent.name
         if name not in self.parents:
             known = ", ".join(sorted(self.parents)) or "none"
             raise ValueError(
                 f"task {name!r} is not a parent of {self.workflow_name}:{self.task_name} "
                 f"(its parents: {known}); declare it with @wf.task(parents=[{name}])")
-        value = self.parents[name]
-        if isinstance(parent, str):
-            return value
-        return serialization.coerce(value, parent.output_type, f"output of task {name!r}")
+        return name
 
     def log(self, message: str, level: str = "info") -> None:
         """Record a log line for this task: shipped to the server in batches and shown in the

@@ -76,6 +76,7 @@ class Assignment(TypedDict):
     execution_timeout: float
     errors: NotRequired[dict[str, str]]
     durable_log: NotRequired[list[dict[str, Any]]]
+    skipped_parents: NotRequired[list[str]]
 
 
 class Lease(TypedDict):

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
-from kiln import durations, flow, protocol, runs, serialization
+from kiln import conditions, durations, flow, protocol, runs, serialization
 from kiln.context import Context
 
 if TYPE_CHECKING:
@@ -96,6 +96,8 @@ class Task(Generic[InT, OutT]):
         self.input_type, self.output_type = serialization.annotations_of(fn)
         self.flow: dict[str, Any] = {}
         """Flow-control fields of the task's definition (``kiln.flow``)."""
+        self.conditions: dict[str, Any] = {}
+        """``wait_for``/``skip_if``/``cancel_if`` of the task's definition (``kiln.conditions``)."""
 
     @property
     def action(self) -> str:
@@ -115,6 +117,7 @@ class Task(Generic[InT, OutT]):
         if self.durable:
             spec["durable"] = True
         spec.update(self.flow)  # type: ignore[typeddict-item]
+        spec.update(self.conditions)  # type: ignore[typeddict-item]
         return spec
 
     def __call__(self, input: InT, ctx: Context) -> Any:
@@ -153,9 +156,11 @@ def make_task(fn: Callable[..., Any], workflow: Workflow, name: str | None,
         raise ValueError(f"{where}: a parent is listed twice in {parent_names}")
     options = dict(options)
     flow_options = {key: options.pop(key) for key in flow.TASK_OPTIONS if key in options}
+    gates = {key: options.pop(key) for key in conditions.TASK_OPTIONS if key in options}
     task = factory(fn, name=task_name, workflow=workflow, parents=parent_names,
                    options=TaskOptions.build(where, **options))
     task.flow = flow.task_json(where, **flow_options)
+    task.conditions = conditions.task_json(where, parent_names, **gates)
     return task
 
 
@@ -217,7 +222,11 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
              concurrency: int | flow.Concurrency | Sequence[flow.Concurrency] | None = None,
              rate_limits: Sequence[flow.RateLimit] = (),
              desired_labels: Mapping[str, flow.DesiredLabel | str | int | float | bool]
-             | None = None) -> TaskDecorator: ...
+             | None = None,
+             wait_for: Sequence[conditions.Condition | conditions.OrGroup] = (),
+             skip_if: Sequence[conditions.Condition | conditions.OrGroup] = (),
+             cancel_if: Sequence[conditions.Condition | conditions.OrGroup] = (),
+             ) -> TaskDecorator: ...
 
     def task(self, fn: Callable[..., Any] | None = None, /, *, name: str | None = None,
              parents: Sequence[Task[Any, Any] | str] = (), **options: Any) -> Any:
@@ -226,7 +235,8 @@ class Workflow(runs.Triggerable[Any, dict[str, Any]]):
         Options: ``retries``, ``backoff_factor``, ``backoff_max_seconds``, ``execution_timeout``
         and ``schedule_timeout``; durations accept ``"30s"``, ``"5m"``, a timedelta or seconds.
         Flow control (``kiln.flow``, docs/flow-control.md): ``concurrency``, ``rate_limits`` and
-        ``desired_labels``.
+        ``desired_labels``. Conditions (``kiln.conditions``, docs/durable.md): ``wait_for``,
+        ``skip_if`` and ``cancel_if``, lists of conditions and ``or_(...)`` groups.
         """
         def decorate(func: Callable[..., Any]) -> Task[Any, Any]:
             task = make_task(func, self, name, parents, options)

@@ -33,7 +33,8 @@ class Execution:
             **durable_log, run_id=assignment["run_id"], task_run_id=self.task_run_id,
             attempt=assignment["attempt"], workflow_name=task.workflow.name, task_name=task.name,
             metadata=assignment.get("metadata"), parents=assignment.get("parents"),
-            errors=assignment.get("errors"), log_sink=log_sink, runtime=runtime)
+            errors=assignment.get("errors"), log_sink=log_sink, runtime=runtime,
+            skipped_parents=assignment.get("skipped_parents"))
         self.cancel_requested = False
         self.runner: asyncio.Task[None] | None = None
         self._user_task: asyncio.Future[Any] | None = None
