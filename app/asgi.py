@@ -38,18 +38,19 @@ def create_app(settings: Settings) -> Litestar:
     if not settings.database_url:
         raise ValueError("create_app needs settings.database_url (the CLI sets the embedded one)")
     secret = settings.resolved_secret_key()
-    login_url = urls.authenticator_url(
-        urls.owner_url(settings.database_url),
-        urls.authenticator_password(secret, settings.authenticator_password),
-    )
+    password = urls.authenticator_password(secret, settings.authenticator_password)
+    login_url = urls.authenticator_url(urls.owner_url(settings.database_url), password)
+    # LISTEN and the leader's advisory lock need a session: never through a transaction pooler.
+    session_dsn = urls.asyncpg_dsn(urls.authenticator_url(
+        urls.owner_url(settings.direct_database_url or settings.database_url), password))
     db = Database(login_url, pool_size=settings.pool_size)
     plugins = get_plugin_manager(settings)
     engine = Engine(db, EngineConfig(
         lease_seconds=settings.lease_seconds, heartbeat_interval=settings.lease_seconds / 3,
         max_poll_wait=settings.max_poll_wait, max_rescues=settings.max_rescues,
         worker_lost_after=max(settings.lease_seconds, settings.max_poll_wait) * 2,
-    ), events=outbox_events.wanted(plugins))
-    leader = LeaderElection(urls.asyncpg_dsn(login_url), [])
+    ), events=outbox_events.wanted(plugins), listen_dsn=session_dsn)
+    leader = LeaderElection(session_dsn, [])
     quotas = Quotas(db, Limits(
         runs_per_minute=settings.quota_runs_per_minute, max_queued=settings.quota_max_queued,
         max_workflows=settings.quota_max_workflows,

@@ -51,7 +51,9 @@ def _migrate(settings: Settings) -> None:
     password = urls.authenticator_password(
         settings.resolved_secret_key(), settings.authenticator_password
     )
-    asyncio.run(migrate.upgrade_to_head(urls.owner_url(settings.database_url), password))
+    # Migrations take locks and set roles for their whole session: direct, never via a pooler.
+    owner = urls.owner_url(settings.direct_database_url or settings.database_url)
+    asyncio.run(migrate.upgrade_to_head(owner, password))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     """Owner URL (runs migrations). Absent: an embedded Postgres in ``$KILN_HOME/pgdata``."""
+    direct_database_url: str | None = None
+    """Owner URL of the same database that reaches Postgres directly, for the connections that
+    need a session of their own — LISTEN, the leader-election lock — and migrations. Set it
+    when ``database_url`` goes through a transaction-mode pooler (PgBouncer); absent: the same
+    as ``database_url``."""
 
     home: Path = DEFAULT_HOME
     """Where the embedded Postgres and the generated secret key live."""

@@ -33,13 +33,15 @@ log = structlog.get_logger("kiln.engine")
 class Engine:
     def __init__(
         self, db: Database, config: EngineConfig,
-        events: frozenset[str] = results.DEFAULT_EVENTS,
+        events: frozenset[str] = results.DEFAULT_EVENTS, listen_dsn: str | None = None,
     ) -> None:
+        """``listen_dsn``: where the LISTEN connection goes (it needs a session of its own, so
+        never through a transaction-mode pooler); default: the pools' database."""
         self.db = db
         self.config = config
         self.events = events
         self.specs = SpecCache()
-        self.dispatcher = Dispatcher(urls.asyncpg_dsn(db.login_url))
+        self.dispatcher = Dispatcher(listen_dsn or urls.asyncpg_dsn(db.login_url))
         self.stopping = False
         self.metrics: Metrics | None = None
         self.rotation = flow_claim.Rotation()
