@@ -6,8 +6,8 @@ Two kinds (docs/operations.md, "Replicas"):
   LOCKED`` and spread the load (the sweeper, the alert sender);
 * ``singleton`` — run by the elected leader only (a Postgres advisory lock, see
   :mod:`app.core.leader`): the outbox relay (keeps lifecycle events in order), crons and
-  schedules, retention and the webhook-delivery janitor. They are also SKIP LOCKED-safe, so a
-  brief overlap during fail-over does no harm.
+  schedules, retention, the statistics analyzer and the webhook-delivery janitor. They are also
+  SKIP LOCKED-safe, so a brief overlap during fail-over does no harm.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from app.core.loop import Loop
 from app.domain.alerts import loops as alert_loops
 from app.domain.schedules.firing import CronTicker, ScheduleFirer
 from app.domain.webhooks.retention import DeliveryJanitor
-from app.engine.loops import Sweeper
+from app.engine.loops import Analyzer, Sweeper
 from app.engine.retention import Retention
 
 
@@ -36,5 +36,5 @@ def build(state: State) -> LoopSet:
     return LoopSet(
         everywhere=[Sweeper(state.engine), sender],
         singleton=[relay, CronTicker(state.engine), ScheduleFirer(state.engine),
-                   DeliveryJanitor(state.db), Retention(state.db)],
+                   DeliveryJanitor(state.db), Retention(state.db), Analyzer(state.db)],
     )

@@ -1,12 +1,15 @@
 """Engine loops: the sweeper that takes back expired leases, fails tasks past their execution
-timeout, queues due retries and marks silent workers lost. Safe in every replica."""
+timeout, queues due retries and marks silent workers lost (safe in every replica); the analyzer
+that keeps the hot tables' planner statistics fresh (leader only)."""
 
 from __future__ import annotations
 
 import time
 
 from app.core.loop import Loop, LoopConfig
+from app.db.database import Database
 from app.db.tenancy import ENGINE
+from app.engine import queries
 from app.engine.durable import waits
 from app.engine.queue import sweeps
 from app.engine.runtime import Engine
@@ -64,3 +67,27 @@ class Sweeper(Loop):
                                                      engine.config.sweep_batch))
             await sweeps.lose_silent_workers(conn, engine.config, engine.events)
         return handled
+
+
+class Analyzer(Loop):
+    """ANALYZE a hot engine table once it changed by ``min_changes`` rows and ``fraction`` of
+    its size since its last ANALYZE. Autovacuum does the same, but it naps a minute between
+    rounds: a table that went from empty to 100,000 rows in that minute is planned as empty,
+    and plans whose cost grows with a tenant's rows are picked (ops/bench/profile.md §1).
+    A singleton loop: one ANALYZE per table is enough for every replica."""
+
+    name = "analyzer"
+
+    def __init__(self, db: Database, min_changes: int = 5000, fraction: float = 0.2,
+                 config: LoopConfig | None = None) -> None:
+        super().__init__(config or LoopConfig(interval=5.0))
+        self.db = db
+        self.min_changes = min_changes
+        self.fraction = fraction
+
+    async def run_once(self) -> int:
+        """Return how many tables were analyzed (never "a full batch": no immediate rerun)."""
+        async with self.db.raw(ENGINE) as conn:
+            analyzed: list[str] = await conn.fetchval(
+                queries.get("analyze_stale"), self.min_changes, self.fraction)
+        return len(analyzed)

@@ -15,8 +15,10 @@ WITH candidates AS (
   ORDER BY q.rank, q.id
   LIMIT $3
 ), picked AS (
-  DELETE FROM queue_items d USING candidates c
-  WHERE d.tenant_id = c.tenant_id AND d.id = c.id
+  -- By primary key from an array, not a join: a join was planned as a scan of the whole queue
+  -- (ops/bench/profile.md §1).
+  DELETE FROM queue_items d
+  WHERE d.tenant_id = $1 AND d.id = ANY(ARRAY(SELECT c.id FROM candidates c))
   RETURNING d.task_run_id
 ), leased AS (
   UPDATE task_runs t
@@ -24,8 +26,8 @@ WITH candidates AS (
       lease_expires_at = now() + make_interval(secs => $5), started_at = now(),
       deadline_at = now() + make_interval(secs => t.execution_timeout), retry_at = NULL,
       wait_reason = NULL, schedule_deadline_at = NULL
-  FROM picked p
-  WHERE t.tenant_id = $1 AND t.id = p.task_run_id AND t.status = 'queued'
+  WHERE t.tenant_id = $1 AND t.id = ANY(ARRAY(SELECT p.task_run_id FROM picked p))
+    AND t.status = 'queued'
   RETURNING t.id, t.run_id, t.task_name, t.action, t.attempt, t.lease_id, t.execution_timeout,
     t.kind
 )
@@ -70,8 +72,8 @@ RETURNING actions, slots, labels;
 -- Heartbeat: extend the leases the worker still holds; the others are missing from the result.
 UPDATE task_runs t SET lease_expires_at = now() + make_interval(secs => $4)
 FROM unnest($2::uuid[], $3::uuid[]) AS h(id, lease_id)
-WHERE t.tenant_id = $1 AND t.id = h.id AND t.lease_id = h.lease_id AND t.status = 'running'
-  AND t.worker_id = $5
+WHERE t.tenant_id = $1 AND t.id = ANY($2::uuid[]) AND t.id = h.id AND t.lease_id = h.lease_id
+  AND t.status = 'running' AND t.worker_id = $5
 RETURNING t.id;
 
 -- name: insert_logs
@@ -81,4 +83,5 @@ SELECT $1, t.id, t.run_id, t.attempt, l.at, l.level, l.message
 FROM unnest($2::uuid[], $3::uuid[], $4::timestamptz[], $5::text[], $6::text[])
   AS l(task_run_id, lease_id, at, level, message)
 JOIN task_runs t ON t.tenant_id = $1 AND t.id = l.task_run_id AND t.lease_id = l.lease_id
+WHERE t.id = ANY($2::uuid[])  -- an index lookup per line whatever the estimates (results.sql)
 RETURNING run_id;

@@ -1,3 +1,8 @@
+-- Statements joining a batch (unnest arrays) to a big table repeat the batch's keys as
+-- `= ANY(array)` on the table's unique key: the scan is then an index lookup per batch key
+-- whatever the planner's estimates (a young table without statistics made it pick a join that
+-- read every row of the tenant per batch: ops/bench/profile.md §1).
+
 -- name: finish_tasks
 -- Apply worker results fenced on lease and status: a result of a lost lease changes nothing.
 UPDATE task_runs t SET
@@ -26,8 +31,8 @@ UPDATE task_runs t SET
 FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::bool[])
     AS r(id, lease_id, outcome, output, error, retryable),
   workflow_runs w
-WHERE t.tenant_id = $1 AND t.id = r.id AND t.lease_id = r.lease_id AND t.status = 'running'
-  AND t.worker_id = $8 AND w.tenant_id = t.tenant_id AND w.id = t.run_id
+WHERE t.tenant_id = $1 AND t.id = ANY($2::uuid[]) AND t.id = r.id AND t.lease_id = r.lease_id
+  AND t.status = 'running' AND t.worker_id = $8 AND w.tenant_id = t.tenant_id AND w.id = t.run_id
 RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priority, t.attempt,
   t.worker_id, t.started_at, t.error, w.version_id, w.workflow_name, r.outcome;
 
@@ -55,7 +60,9 @@ FROM (
   FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS x(tenant_id, run_id, name)
   GROUP BY 1, 2, 3
 ) AS d
-WHERE t.tenant_id = d.tenant_id AND t.run_id = d.run_id AND t.task_name = d.name
+WHERE t.tenant_id = ANY($1::uuid[]) AND t.run_id = ANY($2::uuid[])
+  AND t.task_name = ANY($3::text[])
+  AND t.tenant_id = d.tenant_id AND t.run_id = d.run_id AND t.task_name = d.name
   AND t.status = 'pending'
 RETURNING t.tenant_id, t.id, t.action, t.priority, t.status;
 
@@ -64,7 +71,9 @@ RETURNING t.tenant_id, t.id, t.action, t.priority, t.status;
 UPDATE task_runs t SET status = 'cancelled', finished_at = now(), error = x.reason,
   wait_reason = NULL, retry_at = NULL
 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS x(tenant_id, run_id, name, reason)
-WHERE t.tenant_id = x.tenant_id AND t.run_id = x.run_id AND t.task_name = x.name
+WHERE t.tenant_id = ANY($1::uuid[]) AND t.run_id = ANY($2::uuid[])
+  AND t.task_name = ANY($3::text[])
+  AND t.tenant_id = x.tenant_id AND t.run_id = x.run_id AND t.task_name = x.name
   AND t.status IN ('pending', 'queued')
 RETURNING t.tenant_id, t.id, t.run_id, t.task_name;
 
@@ -92,7 +101,8 @@ FROM (
   FROM unnest($1::uuid[], $2::uuid[]) AS x(tenant_id, run_id)
   GROUP BY 1, 2
 ) AS d
-WHERE w.tenant_id = d.tenant_id AND w.id = d.run_id
+WHERE w.tenant_id = ANY($1::uuid[]) AND w.id = ANY($2::uuid[])
+  AND w.tenant_id = d.tenant_id AND w.id = d.run_id
 RETURNING w.tenant_id, w.id, w.version_id, w.workflow_name, w.status, w.pending_tasks, w.error,
   w.metadata;
 
@@ -112,7 +122,8 @@ FROM (
       AND ft.kind = 'task' AND ft.status = 'failed') AS failed
   FROM unnest($1::uuid[], $2::uuid[]) AS x(tenant_id, run_id)
 ) AS f
-WHERE t.tenant_id = f.tenant_id AND t.run_id = f.run_id AND t.kind = 'on_failure'
+WHERE t.tenant_id = ANY($1::uuid[]) AND t.run_id = ANY($2::uuid[])
+  AND t.tenant_id = f.tenant_id AND t.run_id = f.run_id AND t.kind = 'on_failure'
   AND t.status = 'pending'
 RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priority, t.attempt;
 
@@ -120,7 +131,8 @@ RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priori
 -- Workflow version and name of some runs (to find their DAG spec).
 SELECT r.tenant_id, r.id, r.version_id, r.workflow_name
 FROM unnest($1::uuid[], $2::uuid[]) AS x(tenant_id, id)
-JOIN workflow_runs r ON r.tenant_id = x.tenant_id AND r.id = x.id;
+JOIN workflow_runs r ON r.tenant_id = x.tenant_id AND r.id = x.id
+WHERE r.tenant_id = ANY($1::uuid[]) AND r.id = ANY($2::uuid[]);
 
 -- name: version_definition
 -- The stored definition of one workflow version.

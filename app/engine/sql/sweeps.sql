@@ -94,3 +94,8 @@ SELECT q.tenant_id, split_part(q.action, ':', 1) AS workflow, count(*) AS depth,
 FROM queue_items q
 JOIN task_runs t ON t.tenant_id = q.tenant_id AND t.id = q.task_run_id AND t.status = 'queued'
 GROUP BY 1, 2;
+
+-- name: analyze_stale
+-- ANALYZE the engine's hot tables that changed by at least $1 rows and $2 of their size since
+-- their last ANALYZE (migration 0008); returns the tables analyzed.
+SELECT kiln_private.analyze_stale($1, $2);

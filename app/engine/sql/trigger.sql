@@ -46,6 +46,7 @@ WITH items AS (
   SELECT q.tenant_id, q.id, q.action, q.priority, t.run_id, t.flow
   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::smallint[]) AS q(tenant_id, id, action, priority)
   JOIN task_runs t ON t.tenant_id = q.tenant_id AND t.id = q.id
+  WHERE t.tenant_id = ANY($1::uuid[]) AND t.id = ANY($2::uuid[])  -- index lookups (results.sql)
 ), flow AS (
   -- A run already holding its slot re-queues tasks out of its run-level round-robin group, so
   -- they never wait behind runs that are still waiting for that slot (app/engine/flow/keys.py).
