@@ -1,6 +1,7 @@
-"""Retention: finished runs older than their tenant's ``run_retention_days`` (default 30) are
-deleted in small batches, each its own short transaction, so no long lock is ever held and the
-tables stay bounded. A singleton loop (leader-elected)."""
+"""Retention: finished runs older than their tenant's ``run_retention_days`` (default 30; a
+real, so a fraction of a day works too) are deleted in small batches, each its own short
+transaction, so no long lock is ever held and the tables stay bounded. A singleton loop
+(leader-elected)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 SELECT r.tenant_id, r.id
 FROM workflow_runs r JOIN tenants t ON t.id = r.tenant_id
 WHERE r.finished_at IS NOT NULL
-  AND r.finished_at < now() - make_interval(days => t.run_retention_days)
+  AND r.finished_at < now() - t.run_retention_days * interval '1 day'
 ORDER BY r.finished_at
 LIMIT $1
 FOR UPDATE OF r SKIP LOCKED;

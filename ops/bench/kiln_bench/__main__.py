@@ -25,7 +25,7 @@ from kiln_bench import live
 from kiln_bench.bench import Bench
 from kiln_bench.cluster import Cluster
 from kiln_bench.report import RESULTS_DIR, Report, Status
-from kiln_bench.scenarios import ALL, BY_NAME
+from kiln_bench.scenarios import ALL, BY_NAME, ON_REQUEST
 
 # option: (full default, --quick default, help)
 SIZES: dict[str, tuple[Any, Any, str]] = {
@@ -41,11 +41,15 @@ SIZES: dict[str, tuple[Any, Any, str]] = {
     "tenant_backlog": (100, 20, "queued tasks of every unsampled tenant"),
     "tenant_runs": (2_000, 300, "tasks each sampled tenant drains"),
     "idle_seconds": (30.0, 10.0, "length of the idle measurement"),
+    "soak_seconds": (3_600.0, 120.0, "length of the soak (run only when named)"),
+    "soak_retention_minutes": (5.0, 0.5, "tenant retention during the soak (finished runs older "
+                               "are removed)"),
     "timeout": (1_200.0, 300.0, "seconds one scenario may take (compare: 3x)"),
 }
 
 EPILOG = "scenarios (default: all, in this order):\n" + "\n".join(
-    f"  {m.NAME:<20} {(m.__doc__ or '').split(':', 1)[-1].strip().splitlines()[0]}" for m in ALL
+    f"  {m.NAME:<20} {(m.__doc__ or '').split(':', 1)[-1].strip().splitlines()[0]}"
+    for m in ALL + ON_REQUEST
 ) + """
 
 examples:
@@ -126,6 +130,8 @@ async def _run(bench: Bench) -> int:
         module = BY_NAME[name]
         bench.status.scenario = name
         budget = bench.options.timeout * (3 if name == "compare" else 1)
+        if name == "soak":
+            budget += bench.options.soak_seconds
         started = time.monotonic()
         try:
             await asyncio.wait_for(module.run(bench), timeout=budget)

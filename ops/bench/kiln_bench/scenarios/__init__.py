@@ -1,5 +1,6 @@
 """The scenarios, in the order a full run takes them (throughput first: later ones use its
-figure). Each module has ``NAME``, a docstring whose first line is its help, and ``run(bench)``."""
+figure); ``soak`` runs only when named (it takes an hour by default). Each module has ``NAME``, a
+docstring whose first line is its help, and ``run(bench)``."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from kiln_bench.scenarios import (
     idle,
     latency,
     load,
+    soak,
     tenants,
     throughput,
 )
 
 ALL: list[ModuleType] = [throughput, latency, load, dag, fanout, depth, tenants, idle, compare]
-BY_NAME = {module.NAME: module for module in ALL}
+ON_REQUEST: list[ModuleType] = [soak]
+BY_NAME = {module.NAME: module for module in ALL + ON_REQUEST}
