@@ -1,7 +1,8 @@
 """The change feed behind the dashboard's live updates (Server-Sent Events).
 
 Engine transactions end with one ``pg_notify('kiln_changes', …)`` per tenant naming the runs
-that changed (and whether logs were added); every server process receives it on the dispatcher's
+that changed (and whether logs were added), or the workers that registered, stopped or were
+lost; every server process receives it on the dispatcher's
 LISTEN connection and fans it out to that tenant's open streams. Each process keeps the last
 events in a ring buffer, so a client reconnecting with ``Last-Event-ID`` catches up; when its
 cursor is from another process or too old, it is told to ``reset`` (refetch what it shows).
@@ -40,12 +41,33 @@ async def publish(
         await conn.execute(queries.get("notify_changes"), msgspec.json.encode(payload).decode())
 
 
+def workers_payload(tenant_id: uuid.UUID, worker_ids: Iterable[uuid.UUID]) -> str:
+    """The notification of workers that registered, stopped or were lost."""
+    ids = sorted({str(w) for w in worker_ids})
+    payload = {"tenant": str(tenant_id), "workers": ids if len(ids) <= MAX_IDS else None}
+    return msgspec.json.encode(payload).decode()
+
+
+async def publish_workers(
+    conn: asyncpg.Connection, changed: Iterable[tuple[uuid.UUID, uuid.UUID]]
+) -> None:
+    """Queue a notification per tenant for ``(tenant_id, worker_id)`` pairs (sent at commit)."""
+    by_tenant: dict[uuid.UUID, set[uuid.UUID]] = collections.defaultdict(set)
+    for tenant_id, worker_id in changed:
+        by_tenant[tenant_id].add(worker_id)
+    for tenant_id, workers in by_tenant.items():
+        await conn.execute(queries.get("notify_changes"), workers_payload(tenant_id, workers))
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     seq: int
     tenant: str
     runs: list[str] | None
     logs: bool
+    workers: list[str] | None = None
+    """On a worker change (``about_workers``): their ids, None when too many to list."""
+    about_workers: bool = False
 
 
 class Hub:
@@ -63,7 +85,7 @@ class Hub:
         try:
             data = msgspec.json.decode(payload)
             change = Change(next(self._seq), data["tenant"], data.get("runs"),
-                            bool(data.get("logs")))
+                            bool(data.get("logs")), data.get("workers"), "workers" in data)
         except (msgspec.DecodeError, KeyError, TypeError):
             return
         self._recent.append(change)

@@ -1,13 +1,19 @@
 """The live change stream (SSE) over a real HTTP server: a trigger and the task's progress arrive
-as events without polling; reconnecting with Last-Event-ID catches up or says reset."""
+as events without polling; reconnecting with Last-Event-ID catches up or says reset; workers
+registering, stopping and being lost arrive as ``workers`` events."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
+from collections.abc import Iterator
 
+import asyncpg
 import httpx
 import pytest
 
+from app.db import urls
 from tests.e2e.conftest import make_tenant
 from tests.support.protocol import DIAMOND
 
@@ -75,3 +81,50 @@ def test_another_tenant_sees_nothing(live_server):
         with pytest.raises(httpx.ReadTimeout):
             read_all()
         assert not [line for line in seen if line.startswith("event: runs")]
+
+
+def _next_events(lines: Iterator[str], kind: str, count: int) -> list[dict]:  # type: ignore[type-arg]
+    """The data of the next ``count`` events of type ``kind`` (others are skipped)."""
+    found: list[dict] = []  # type: ignore[type-arg]
+    event = None
+    for line in lines:
+        if line.startswith("event:"):
+            event = line.split(":", 1)[1].strip()
+        elif line.startswith("data:") and event == kind:
+            found.append(json.loads(line.split(":", 1)[1]))
+            if len(found) == count:
+                return found
+        elif line == "":
+            event = None
+    return found
+
+
+def test_workers_registering_stopping_and_lost_arrive_live(live_server, database_url):
+    tenant = make_tenant(live_server.url)
+    worker = {"actions": ["diamond:a"], "slots": 3}
+    with httpx.Client(base_url=tenant.api_url, headers=tenant.headers, timeout=30) as http:
+        with http.stream("GET", "/api/v1/stream") as stream:
+            lines = stream.iter_lines()
+            assert "event: ready" in [next(lines) for _ in range(3)]
+            stopping = http.post("/api/v1/workers", json={"name": "w1", **worker}).json()["id"]
+            silent = http.post("/api/v1/workers", json={"name": "w2", **worker}).json()["id"]
+            assert _next_events(lines, "workers", 2) == [
+                {"workers": [stopping]}, {"workers": [silent]}]
+
+            http.delete(f"/api/v1/workers/{stopping}").raise_for_status()
+            assert _next_events(lines, "workers", 1) == [{"workers": [stopping]}]
+
+            # The second worker stops heartbeating: the reaper marks it lost and says so.
+            asyncio.run(_silence(database_url, silent))
+            assert _next_events(lines, "workers", 1) == [{"workers": [silent]}]
+        statuses = {w["id"]: w["status"] for w in http.get("/api/v1/workers").json()["items"]}
+    assert statuses == {stopping: "stopped", silent: "lost"}
+
+
+async def _silence(database_url: str, worker_id: str) -> None:
+    conn = await asyncpg.connect(urls.asyncpg_dsn(urls.owner_url(database_url)))
+    try:
+        await conn.execute("UPDATE workers SET last_heartbeat_at = now() - interval '1 hour'"
+                           " WHERE id = $1", uuid.UUID(worker_id))
+    finally:
+        await conn.close()

@@ -1,7 +1,9 @@
 """``GET /api/v1/stream``: live run/task/log changes of the caller's tenant as Server-Sent Events.
 
 Events: ``ready`` (the current cursor), ``runs`` (``{"runs": [ids] | null, "logs": bool}`` —
-``null`` means "many runs changed": refetch lists), ``reset`` (the client's ``Last-Event-ID`` is
+``null`` means "many runs changed": refetch lists), ``workers`` (``{"workers": [ids] | null}``:
+workers registered, stopped or were lost; slots in use change with runs, so ``runs`` events
+cover them), ``reset`` (the client's ``Last-Event-ID`` is
 from another server or too old: refetch what is shown). A comment every 15 s keeps proxies from
 closing an idle stream. Browsers' EventSource reconnects by itself and sends ``Last-Event-ID``.
 """
@@ -26,6 +28,9 @@ KEEPALIVE_SECONDS = 15.0
 
 
 def _message(hub: Hub, change: Change) -> ServerSentEventMessage:
+    if change.about_workers:
+        data = msgspec.json.encode({"workers": change.workers}).decode()
+        return ServerSentEventMessage(data=data, event="workers", id=hub.cursor(change))
     data = msgspec.json.encode({"runs": change.runs, "logs": change.logs}).decode()
     return ServerSentEventMessage(data=data, event="runs", id=hub.cursor(change))
 
@@ -56,7 +61,7 @@ class StreamController(Controller):
     tags = ["stream"]
 
     @get("/", operation_id="streamChanges", guards=[requires(Permission.READ)],
-         summary="Live changes of runs, tasks and logs (Server-Sent Events)")
+         summary="Live changes of runs, tasks, logs and workers (Server-Sent Events)")
     async def stream(
         self, engine: EngineDep, principal: Caller,
         last_event_id: Annotated[str | None, HeaderParameter(

@@ -7,6 +7,7 @@ import uuid
 
 import msgspec
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import pagination
 from app.core.errors import Invalid, NotFound
@@ -15,6 +16,7 @@ from app.db.database import Database
 from app.db.models import TaskRun, Worker
 from app.domain.auth.principal import Principal
 from app.domain.workers import schemas
+from app.engine import feed
 from app.engine.queue.claim import LogLine
 from app.engine.queue.results import Result
 from app.engine.runtime import Engine
@@ -32,6 +34,7 @@ async def register(
         s.add(Worker(tenant_id=principal.tenant_id, id=worker_id, name=body.name,
                      actions=sorted(set(body.actions)), slots=body.slots,
                      labels=dict(body.labels), status="active"))
+        await _announce(s, principal, worker_id)
     config = engine.config
     return schemas.WorkerRegistered(
         id=worker_id, heartbeat_interval=config.heartbeat_interval,
@@ -48,6 +51,13 @@ async def stop(db: Database, principal: Principal, worker_id: uuid.UUID) -> None
         # Wake the tenant's parked polls on every replica: the stopped worker's own poll then
         # sees it is stopped and returns empty instead of claiming.
         await s.execute(select(func.pg_notify("kiln_queue", str(principal.tenant_id))))
+        await _announce(s, principal, worker_id)
+
+
+async def _announce(s: AsyncSession, principal: Principal, worker_id: uuid.UUID) -> None:
+    """Tell the dashboard's live streams (at commit) that this worker registered or stopped."""
+    payload = feed.workers_payload(principal.tenant_id, [worker_id])
+    await s.execute(select(func.pg_notify(feed.CHANNEL, payload)))
 
 
 async def list_workers(

@@ -74,6 +74,7 @@ async def lose_silent_workers(
     conn: asyncpg.Connection, config: EngineConfig, events: frozenset[str] = DEFAULT_EVENTS
 ) -> int:
     rows = await conn.fetch(queries.get("lose_workers"), config.worker_lost_after)
+    await feed.publish_workers(conn, [(r["tenant_id"], r["id"]) for r in rows])
     if "worker.lost" in events:
         await write_events(conn, [
             (r["tenant_id"], "worker.lost", {"worker_id": str(r["id"]), "worker_name": r["name"]})

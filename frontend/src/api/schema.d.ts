@@ -756,7 +756,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live changes of runs, tasks and logs (Server-Sent Events) */
+        /** Live changes of runs, tasks, logs and workers (Server-Sent Events) */
         get: operations["streamChanges"];
         put?: never;
         post?: never;
