@@ -64,8 +64,15 @@ class Settings(BaseSettings):
     loses its tasks, which run again elsewhere."""
     max_poll_wait: float = 20.0
     """Longest a worker's long-poll is parked (keep below proxies' idle timeouts)."""
+    api_key_cache_seconds: float = 5.0
+    """How long a resolved API key is reused without a database lookup (0: never). Revocation
+    is still immediate: every replica clears its cache on a NOTIFY."""
     max_rescues: int = 3
     """Lost leases tolerated per task before it fails (a task that kills its worker)."""
+
+    otel_enabled: bool = False
+    """Send OpenTelemetry traces (needs the ``kiln-server[otel]`` extra; the exporter reads the
+    standard ``OTEL_EXPORTER_OTLP_ENDPOINT``…). Off, or the extra missing: no tracing code runs."""
 
     metrics_token: str | None = None
     """When set, ``GET /metrics`` needs ``Authorization: Bearer <token>`` (its labels name

@@ -4,6 +4,10 @@
 notification sets the events of that tenant's parked polls, which then claim. If the LISTEN
 connection drops (Postgres restart), it reconnects with backoff and wakes every poll, so work
 queued meanwhile is not missed.
+
+The same connection carries ``kiln_api_keys`` (an API key was revoked or changed): it calls the
+``key_listeners`` (the API-key cache's clear), as does every reconnect, since a notification
+may have been missed while deaf.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import asyncio
 import contextlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import asyncpg
 import structlog
@@ -20,6 +24,7 @@ import structlog
 from app.engine import feed
 
 CHANNEL = "kiln_queue"
+KEYS_CHANNEL = "kiln_api_keys"
 log = structlog.get_logger("kiln.dispatcher")
 
 
@@ -32,6 +37,7 @@ class Dispatcher:
         self._connection: asyncpg.Connection | None = None
         self._stopping = False
         self.connected = asyncio.Event()
+        self.key_listeners: list[Callable[[], None]] = []
 
     @contextlib.contextmanager
     def waiter(self, tenant_id: uuid.UUID) -> Iterator[asyncio.Event]:
@@ -60,6 +66,10 @@ class Dispatcher:
 
     def _on_notify(self, _c: object, _pid: int, _channel: str, payload: str) -> None:
         self.wake(payload)
+
+    def _keys_changed(self, *_: object) -> None:
+        for listener in self.key_listeners:
+            listener()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="kiln-dispatcher")
@@ -90,6 +100,8 @@ class Dispatcher:
                 await self._connection.add_listener(
                     feed.CHANNEL, lambda _c, _p, _ch, payload: self.hub.on_notify(payload)
                 )
+                await self._connection.add_listener(KEYS_CHANNEL, self._keys_changed)
+                self._keys_changed()  # a revocation may have been missed while deaf
                 self.connected.set()
                 delay = 0.2
                 self.wake_all()  # anything queued while we were deaf
@@ -99,6 +111,7 @@ class Dispatcher:
                 log.warning("listen connection failed", action="dispatcher.retry",
                             error=str(exc), retry_in=delay)
             self.connected.clear()
+            self._keys_changed()
             self.wake_all()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)

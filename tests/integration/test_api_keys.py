@@ -9,6 +9,19 @@ import pytest
 
 from app.domain.api_keys import secrets as key_secrets
 from tests.support import api
+from tests.support.polling import eventually
+
+
+async def _cached(app, client, key: str) -> None:
+    """Use ``key`` once the server listens for key changes, and check it is now cached (so the
+    revocation tests prove the cache is cleared, not bypassed)."""
+    await eventually(lambda: _true(app.state.engine.dispatcher.connected.is_set()))
+    assert (await client.get("/api/v1/me", headers=api.bearer(key))).status_code == 200
+    assert app.state.api_key_cache.get(key_secrets.digest(key)) is not None
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 SECRET_COLUMN_TYPES = ("text", "character varying", "bytea", "jsonb", "json", "ARRAY")
 
@@ -110,11 +123,11 @@ async def test_scopes_decide_what_a_key_may_do(client, scopes, expected):
         assert "manage" in outcome["keys"].json()["error"]["message"]
 
 
-async def test_revocation_is_immediate_and_idempotent(client, owner_db):
+async def test_revocation_is_immediate_and_idempotent(app, client, owner_db):
     owner = await api.signup(client)
     created = await api.create_api_key(client, owner)
     key = api.bearer(created["key"])
-    assert (await client.get("/api/v1/me", headers=key)).status_code == 200
+    await _cached(app, client, created["key"])
 
     first = await client.delete(f"/api/v1/api-keys/{created['id']}", headers=owner.headers)
     second = await client.delete(f"/api/v1/api-keys/{created['id']}", headers=owner.headers)
@@ -131,6 +144,27 @@ async def test_revocation_is_immediate_and_idempotent(client, owner_db):
     assert listed["items"][0]["revoked_at"] is not None
 
 
+async def test_a_revocation_elsewhere_reaches_the_cache_through_a_notification(
+    app, client, owner_db
+):
+    """Another replica (here: SQL as the owner) revokes: the api_keys trigger notifies and this
+    server's LISTEN connection clears its cache."""
+    owner = await api.signup(client)
+    created = await api.create_api_key(client, owner)
+    await _cached(app, client, created["key"])
+
+    await owner_db.execute("update api_keys set revoked_at = now() where id = $1::uuid",
+                           created["id"])
+
+    refused = await eventually(lambda: _refused(client, created["key"]))
+    assert "revoked" in refused.json()["error"]["message"]
+
+
+async def _refused(client, key: str):
+    response = await client.get("/api/v1/me", headers=api.bearer(key))
+    return response if response.status_code == 401 else None
+
+
 async def test_revoking_an_unknown_key_is_404(client):
     owner = await api.signup(client)
     response = await client.delete(
@@ -139,19 +173,20 @@ async def test_revoking_an_unknown_key_is_404(client):
     assert response.status_code == 404
 
 
-async def test_expired_key_is_refused(client, owner_db):
+async def test_expired_key_is_refused(app, client, owner_db):
     owner = await api.signup(client)
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
     created = await api.create_api_key(client, owner, expires_at=soon)
-    assert (await client.get("/api/v1/me", headers=api.bearer(created["key"]))).status_code == 200
+    await _cached(app, client, created["key"])
 
+    # Moving the expiry into the past stands for time passing; the change also notifies, which
+    # clears the cached key (a key that really expires is cached no longer than its expiry).
     await owner_db.execute(
         "update api_keys set expires_at = now() - interval '1 second' where id = $1::uuid",
         created["id"],
     )
 
-    response = await client.get("/api/v1/me", headers=api.bearer(created["key"]))
-    assert response.status_code == 401
+    response = await eventually(lambda: _refused(client, created["key"]))
     assert "expired" in response.json()["error"]["message"]
 
 
@@ -179,7 +214,7 @@ async def test_malformed_and_unknown_keys_are_refused(client):
     assert "not valid" in not_issued.json()["error"]["message"]
 
 
-async def test_last_used_at_is_written_at_most_once_a_minute(client, owner_db):
+async def test_last_used_at_is_written_at_most_once_a_minute(app, client, owner_db):
     owner = await api.signup(client)
     created = await api.create_api_key(client, owner)
     key = api.bearer(created["key"])
@@ -193,11 +228,13 @@ async def test_last_used_at_is_written_at_most_once_a_minute(client, owner_db):
 
     assert first is not None
     assert second == first
-    # A minute later (moved back rather than waited for), the next use writes it again.
+    # A minute later (moved back rather than waited for), the next use writes it again. By then
+    # the server's few-second cache of the resolved key has long expired: drop it here too.
     await owner_db.execute(
         "update api_keys set last_used_at = last_used_at - interval '61 seconds'"
         " where id = $1::uuid", created["id"],
     )
+    app.state.api_key_cache.clear()
     await client.get("/api/v1/me", headers=key)
     third = await owner_db.fetchval(query, created["id"])
     assert third > first - dt.timedelta(seconds=61)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, delete, get, post
+from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -39,6 +40,9 @@ class ApiKeyController(Controller):
     @delete("/{key_id:uuid}", operation_id="revokeApiKey", status_code=HTTP_204_NO_CONTENT,
             summary="Revoke an API key, effective immediately")
     async def revoke(
-        self, db: DB, principal: Caller, key_id: FromPath[uuid.UUID], client_ip: ClientIP
+        self, db: DB, principal: Caller, key_id: FromPath[uuid.UUID], client_ip: ClientIP,
+        state: State,
     ) -> None:
         await services.revoke(db, principal, key_id, client_ip)
+        # Other replicas clear theirs on the trigger's NOTIFY; this one before it answers.
+        state.api_key_cache.clear()

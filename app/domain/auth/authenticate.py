@@ -1,14 +1,17 @@
 """Turn request credentials into a :class:`Principal` (or refuse them).
 
 Bearer header first (API key or session token), then the session cookie. Checks that need the
-database use the raw pool: this runs on every request, including every worker poll.
+database use the raw pool: this runs on every request, including every worker poll — hence the
+short-lived in-process cache of resolved API keys (:class:`KeyCache`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets as std_secrets
+import time
 import uuid
+from collections.abc import Callable
 
 from app.core.errors import Forbidden, Unauthorized
 from app.db.database import Database
@@ -38,11 +41,63 @@ _SESSION_ROLE = (
 )
 
 
-async def from_api_key(db: Database, key: str) -> principals.Principal:
+class KeyCache:
+    """API keys resolved in the last ``ttl`` seconds, so a worker's polls and results do not look
+    their key up on every request.
+
+    Revocation stays immediate: the revoking request clears this process's cache before it
+    answers, and a trigger on ``api_keys`` (migration 0008) notifies ``kiln_api_keys``, which
+    every replica's LISTEN connection turns into :meth:`clear`. While that connection is down
+    (``listening`` false) nothing is served from the cache. An expiring key is cached no longer
+    than its expiry.
+    """
+
+    def __init__(
+        self, ttl: float, listening: Callable[[], bool], max_entries: int = 10_000
+    ) -> None:
+        self.ttl = ttl
+        self._listening = listening
+        self._max_entries = max_entries
+        self._entries: dict[bytes, tuple[float, principals.Principal]] = {}
+        self._generation = 0
+
+    def get(self, digest: bytes) -> principals.Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None or not self._listening():
+            return None
+        if entry[0] <= time.monotonic():
+            del self._entries[digest]
+            return None
+        return entry[1]
+
+    def generation(self) -> int:
+        """Read before a lookup and pass to :meth:`put`: a clear in between voids the lookup."""
+        return self._generation
+
+    def put(self, digest: bytes, principal: principals.Principal, generation: int,
+            lifetime: float) -> None:
+        if generation != self._generation or self.ttl <= 0 or not self._listening():
+            return
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[digest] = (time.monotonic() + min(self.ttl, lifetime), principal)
+
+    def clear(self) -> None:
+        self._generation += 1
+        self._entries.clear()
+
+
+async def from_api_key(
+    db: Database, key: str, cache: KeyCache | None = None
+) -> principals.Principal:
     if not key_secrets.well_formed(key):
         raise Unauthorized("API key is malformed (bad checksum or length)")
+    digest = key_secrets.digest(key)
+    if cache is not None and (cached := cache.get(digest)) is not None:
+        return cached
+    generation = cache.generation() if cache is not None else 0
     assert db.pool is not None
-    row = await db.pool.fetchrow(_RESOLVE_KEY, key_secrets.digest(key))
+    row = await db.pool.fetchrow(_RESOLVE_KEY, digest)
     if row is None:
         raise Unauthorized("API key is not valid")
     if row["revoked_at"] is not None:
@@ -53,7 +108,12 @@ async def from_api_key(db: Database, key: str) -> principals.Principal:
     if last_used is None or row["db_now"] - last_used >= LAST_USED_GRANULARITY:
         async with db.raw(TenantContext(tenant_id=row["tenant_id"])) as connection:
             await connection.execute(_TOUCH_KEY, row["key_id"])
-    return principals.for_api_key(row["tenant_id"], row["key_id"], list(row["scopes"]))
+    principal = principals.for_api_key(row["tenant_id"], row["key_id"], list(row["scopes"]))
+    if cache is not None:
+        lifetime = cache.ttl if row["expires_at"] is None else (
+            row["expires_at"] - row["db_now"]).total_seconds()
+        cache.put(digest, principal, generation, lifetime)
+    return principal
 
 
 async def from_session_token(

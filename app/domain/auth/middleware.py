@@ -62,7 +62,9 @@ def authentication_middleware(app: ASGIApp) -> ASGIApp:
                 raise Unauthorized("use 'Authorization: Bearer <API key or session token>'")
             credential = credential.strip()
             if credential.startswith(key_secrets.PREFIX):
-                principal = await authenticate.from_api_key(state.db, credential)
+                principal = await authenticate.from_api_key(
+                    state.db, credential, state.api_key_cache
+                )
             else:
                 principal = await authenticate.from_session_token(
                     state.db, state.signer, credential, via_cookie=False
