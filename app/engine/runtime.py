@@ -20,10 +20,12 @@ from app.engine.flow import rate_limits
 from app.engine.queue import claim, control, results
 from app.engine.queue import trigger as triggering
 from app.engine.spec import SpecCache
+from app.hooks import outbox_events
 
 if TYPE_CHECKING:
     import pluggy
 
+    from app.core.tracing import Tracing
     from app.domain.metrics.collector import Metrics
 
 # Per-run and per-task lines are debug: at full speed they are thousands a second.
@@ -44,6 +46,7 @@ class Engine:
         self.dispatcher = Dispatcher(listen_dsn or urls.asyncpg_dsn(db.login_url))
         self.stopping = False
         self.metrics: Metrics | None = None
+        self.tracing: Tracing | None = None  # set when KILN_OTEL_ENABLED (app/core/tracing.py)
         self.rotation = flow_claim.Rotation()
         self.rate_strategies = rate_limits.Strategies(None)
         # Per worker whose next claim offers the flow lane first: (claims since the plain lane
@@ -51,8 +54,13 @@ class Engine:
         self._flow_first: dict[uuid.UUID, tuple[int, bool]] = {}
 
     def use_plugins(self, pm: pluggy.PluginManager, hook_timeout: float = 5.0) -> None:
-        """Take rate-limit strategies from ``pm`` (``register_rate_limit_strategies``)."""
+        """Take rate-limit strategies from ``pm`` (``register_rate_limit_strategies``); without
+        an ``on_run_succeeded`` plugin, ``run.succeeded`` is written only for tenants with a
+        channel subscribed to it (:data:`results.SUBSCRIBED_ONLY`)."""
         self.rate_strategies = rate_limits.Strategies(pm, hook_timeout)
+        hooked = {event for event in results.SUBSCRIBED_ONLY
+                  if outbox_events.implemented(pm, outbox_events.EVENT_HOOKS[event])}
+        self.events = self.events - (results.SUBSCRIBED_ONLY - hooked)
 
     async def start(self) -> None:
         self.dispatcher.start()
@@ -66,6 +74,9 @@ class Engine:
     ) -> list[triggering.Triggered]:
         async with self.db.raw(TenantContext(tenant_id)) as conn:
             triggered = await triggering.trigger(self.specs, conn, tenant_id, workflow, requests)
+            if self.tracing is not None:
+                await self.tracing.remember_runs(
+                    conn, tenant_id, [t.run_id for t in triggered if t.created])
         for run in triggered:
             log.debug("run triggered", action="run.triggered", run_id=str(run.run_id),
                       workflow=workflow, created=run.created)
@@ -164,6 +175,9 @@ class Engine:
                 self.specs, conn, tenant_id, worker_id, batch, self.events
             )
         outcome = {r.task_run_id: r.outcome for r in batch}
+        if self.tracing is not None:
+            await self.tracing.record_results(
+                self.db, tenant_id, [(task_id, outcome[task_id]) for task_id in accepted])
         for task_id in accepted:
             log.debug("task result accepted", action="task.result", task_id=str(task_id),
                       outcome=outcome[task_id], worker_id=str(worker_id))

@@ -25,6 +25,10 @@ DEFAULT_EVENTS = frozenset({
     "run.succeeded", "run.failed", "run.cancelled", "task.failed", "task.retrying",
     "task.cancelled", "task.timed_out", "worker.lost",
 })
+SUBSCRIBED_ONLY = frozenset({"run.succeeded"})
+"""Events written (when not in the engine's ``events``: no plugin implements their hook) only
+for tenants with an alert channel subscribed to them: ``run.succeeded`` is one row per run, and
+nothing reads it otherwise (ops/bench/profile.md §3)."""
 
 
 @dataclass(slots=True)
@@ -194,13 +198,14 @@ async def propagate(
         runs = await conn.fetch(queries.get("count_down_runs"),
                                 [c.tenant_id for c in finished], [c.run_id for c in finished])
         for run in runs:
-            if run["pending_tasks"] == 0 and f"run.{run['status']}" in events:
+            name = f"run.{run['status']}"
+            if run["pending_tasks"] == 0 and (name in events or name in SUBSCRIBED_ONLY):
                 outbox.append((run["tenant_id"], f"run.{run['status']}", {
                     "run_id": str(run["id"]), "workflow": run["workflow_name"],
                     "status": run["status"], "error": run["error"], "metadata": run["metadata"],
                 }))
         hooks = await _on_failure_due(cache, conn, runs)
-    await write_outbox(conn, outbox)
+    await write_outbox(conn, outbox, events)
     if hooks or decided:
         await propagate(cache, conn, [*hooks, *decided_changes(decided)], events)
 
@@ -276,8 +281,11 @@ def _task_events(
 
 
 async def write_outbox(
-    conn: asyncpg.Connection, events: list[tuple[uuid.UUID, str, dict[str, Any]]]
+    conn: asyncpg.Connection, events: list[tuple[uuid.UUID, str, dict[str, Any]]],
+    wanted: frozenset[str] = DEFAULT_EVENTS,
 ) -> None:
+    """Write ``events``; those in :data:`SUBSCRIBED_ONLY` but not ``wanted`` only for tenants
+    with a channel subscribed to them."""
     if not events:
         return
     at = _now()
@@ -286,4 +294,5 @@ async def write_outbox(
         [name for _, name, _ in events],
         [msgspec.json.encode({"event": name, **payload, "at": at}).decode()
          for _, name, payload in events],
+        [name in SUBSCRIBED_ONLY and name not in wanted for _, name, _ in events],
     )
