@@ -2,8 +2,10 @@
  * Live updates over Server-Sent Events (`GET /api/v1/stream`, cookie-authenticated).
  *
  * One EventSource per logged-in tab, opened by the app shell for the current tenant. Each `runs`
- * event invalidates the affected cache entries (`cache.applyChange`); `reset` (the server lost
- * our place) refreshes everything about runs. While the stream is up, the polling intervals of
+ * event invalidates the affected cache entries (`cache.applyChange`) and, coalesced, the lists,
+ * counts, workers (slots in use), limits and stats; a `workers` event (a worker registered,
+ * stopped or was lost) refreshes the workers; `reset` (the server lost our place) refreshes
+ * everything live. While the stream is up, the polling intervals of
  * runs.ts switch off (`isLive()`); when it drops, they resume until EventSource reconnects.
  */
 import type { QueryClient } from '@tanstack/react-query'
@@ -61,6 +63,7 @@ export function startLiveUpdates(queryClient: QueryClient, url = `${apiBaseUrl}/
     void queryClient.invalidateQueries({ queryKey: keys.runs.lists() })
     void queryClient.invalidateQueries({ queryKey: keys.runs.allCounts() })
     void queryClient.invalidateQueries({ queryKey: keys.limits.all }) // claims use up limits
+    void queryClient.invalidateQueries({ queryKey: keys.workers.all }) // and worker slots
   }, 1000)
   // Percentiles over a window move slowly and cost more to compute: at most one refresh per 5 s.
   const refreshStats = throttle(() => void queryClient.invalidateQueries({ queryKey: keys.stats.all }), 5000)
@@ -76,13 +79,19 @@ export function startLiveUpdates(queryClient: QueryClient, url = `${apiBaseUrl}/
       // A malformed event is ignored; the next one (or polling) catches up.
     }
   })
-  source.addEventListener('reset', () => void queryClient.invalidateQueries({ queryKey: keys.runs.all }))
+  source.addEventListener('workers', () => void queryClient.invalidateQueries({ queryKey: keys.workers.all }))
+  const refreshEverything = () => {
+    for (const queryKey of [keys.runs.all, keys.workers.all, keys.limits.all, keys.stats.all]) {
+      void queryClient.invalidateQueries({ queryKey })
+    }
+  }
+  source.addEventListener('reset', refreshEverything)
   source.onerror = () => {
     const wasLive = state === 'live'
     // EventSource retries by itself (server-sent `retry`); CLOSED means it gave up (e.g. 401).
     setState(source.readyState === EventSource.CLOSED ? 'off' : 'connecting')
     // Refetching re-evaluates each query's interval: polling resumes while the stream is down.
-    if (wasLive) void queryClient.invalidateQueries({ queryKey: keys.runs.all })
+    if (wasLive) refreshEverything()
   }
   return () => {
     source.close()

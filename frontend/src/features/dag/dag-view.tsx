@@ -43,7 +43,7 @@ function TaskNodeView({ data }: NodeProps<TaskNode>) {
     >
       <Handle type="target" position={Position.Left} className="!size-1.5 !border-0 !bg-muted-foreground" />
       {data.status ? (
-        <Icon className={cn('size-4 shrink-0', data.status === 'running' && 'animate-spin')} aria-hidden />
+        <Icon className={cn('size-4 shrink-0', style.text, data.status === 'running' && 'animate-spin')} aria-hidden />
       ) : null}
       <div className="grid min-w-0">
         <span className="truncate text-sm font-medium">{data.label}</span>

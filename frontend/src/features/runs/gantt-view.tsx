@@ -10,6 +10,7 @@ const BAR: Record<string, string> = {
   failed: 'bg-destructive',
   cancelled: 'bg-warning',
   lost: 'bg-warning',
+  skipped: 'bg-skipped/40',
 }
 
 export function GanttView({ run, onSelect, selected }: { run: Run; onSelect?: (task: string) => void; selected?: string }) {
@@ -57,14 +58,16 @@ export function GanttView({ run, onSelect, selected }: { run: Run; onSelect?: (t
                 )
               })}
               {row.segments.length === 0 ? (
-                <span className="absolute inset-0 flex items-center px-2 text-xs text-muted-foreground">not started</span>
+                <span className="absolute inset-0 flex items-center px-2 text-xs text-muted-foreground">
+                  {row.status === 'skipped' ? 'skipped' : 'not started'}
+                </span>
               ) : null}
             </div>
           </div>
         ))}
       </div>
       <div className="mt-3 flex flex-wrap gap-3 text-xs text-muted-foreground">
-        {['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => (
+        {['queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'].map((s) => (
           <span key={s} className="flex items-center gap-1.5">
             <span className={cn('inline-block size-2.5 rounded-sm', BAR[s])} /> {s}
           </span>

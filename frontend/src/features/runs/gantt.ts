@@ -16,6 +16,8 @@ export interface GanttSegment {
 
 export interface GanttRow {
   task: string
+  /** The task's status now (a row without segments is a task that never started, or skipped). */
+  status: string
   segments: GanttSegment[]
 }
 
@@ -61,7 +63,7 @@ export function buildGantt(run: Pick<Run, 'created_at' | 'finished_at' | 'tasks'
       start = Math.min(start, segment.start)
       end = Math.max(end, segment.end)
     }
-    return { task: task.name, segments }
+    return { task: task.name, status: task.status, segments }
   })
 
   if (Number.isNaN(start)) start = now

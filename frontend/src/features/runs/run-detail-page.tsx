@@ -15,7 +15,7 @@ import { cn } from '@/lib/utils'
 import { GanttView } from './gantt-view'
 import { ReplayFromHere, RunActions } from './run-actions'
 import { ErrorBlock, JsonBlock } from './json-block'
-import { StatusBadge } from './status'
+import { StatusBadge, StatusLegend } from './status'
 import { TaskPanel } from './task-panel'
 
 const route = getRouteApi('/app/runs/$runId')
@@ -86,12 +86,13 @@ export function RunDetailPage() {
               name: t.name,
               parents: t.parents,
               status: t.status,
-              detail: t.started_at ? formatDuration(durationBetween(t.started_at, t.finished_at)) : t.attempt > 1 ? `attempt ${t.attempt}` : undefined,
+              detail: nodeDetail(t),
             }))}
             selected={task?.name}
             onSelect={select}
             height={Math.min(560, 140 + data.tasks.length * 40)}
           />
+          <StatusLegend />
           <TaskTable run={data} selected={task?.name} onSelect={select} />
         </TabsContent>
         <TabsContent value="timeline">
@@ -118,6 +119,14 @@ function BackLink() {
       <Link to="/runs"><ArrowLeftIcon /> Runs</Link>
     </Button>
   )
+}
+
+/** A node's second line: how long it ran, or why it has not. */
+function nodeDetail(task: Run['tasks'][number]): string | undefined {
+  if (task.started_at && task.status !== 'pending') return formatDuration(durationBetween(task.started_at, task.finished_at))
+  if (task.status === 'pending' && task.durable?.length) return 'suspended'
+  if (task.attempt > 1) return `attempt ${task.attempt}`
+  return undefined
 }
 
 function failedOrFirst(run: Run) {

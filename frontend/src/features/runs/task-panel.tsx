@@ -5,6 +5,7 @@ import { Skeleton } from '@/components/ui/skeleton'
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { durationBetween, formatDateTime, formatDuration } from '@/lib/format'
 import { cn } from '@/lib/utils'
+import { DurableLog } from './durable-log'
 import { ErrorBlock, JsonBlock } from './json-block'
 import { StatusBadge } from './status'
 import { shortId } from '@/lib/ids'
@@ -37,6 +38,12 @@ export function TaskPanel({ runId, task, actions }: { runId: string; task: TaskS
         {task.waiting_for ? <Item label="Waiting for">{task.waiting_for}</Item> : null}
       </dl>
       {task.error ? <ErrorBlock error={task.error} traceback={current?.traceback} /> : null}
+      {task.status === 'skipped' ? (
+        <p className="text-sm text-muted-foreground" data-testid="task-skipped">
+          Skipped: its conditions ruled it out, so it finished without running.
+        </p>
+      ) : null}
+      <DurableLog task={task} />
       <Tabs defaultValue="output">
         <TabsList>
           <TabsTrigger value="output">Output</TabsTrigger>
@@ -45,7 +52,7 @@ export function TaskPanel({ runId, task, actions }: { runId: string; task: TaskS
         </TabsList>
         <TabsContent value="output">
           <JsonBlock label="Output" value={task.output}
-            empty={task.status === 'succeeded' ? 'The task returned nothing.' : 'No output yet.'} />
+            empty={task.status === 'succeeded' ? 'The task returned nothing.' : task.status === 'skipped' ? 'A skipped task has no output.' : 'No output yet.'} />
         </TabsContent>
         <TabsContent value="logs">
           <TaskLogs runId={runId} task={task.name} live={task.status === 'running' || task.status === 'queued'} />

@@ -22,7 +22,7 @@ export function WorkersPage() {
   const workers = useQuery(workersQuery)
   return (
     <>
-      <PageHeader title="Workers" description="Worker processes serving this tenant: what they run, how busy they are, when they last checked in." />
+      <PageHeader title="Workers" description="Worker processes serving this tenant: what they run, how busy they are, when they last checked in. Live: workers joining, stopping or going silent show up at once." />
       {workers.isPending ? (
         <TableSkeleton columns={6} />
       ) : workers.isError ? (
@@ -57,7 +57,7 @@ function WorkerRow({ worker }: { worker: Worker }) {
   const used = worker.slots ? Math.min(1, worker.running / worker.slots) : 0
   const labels = Object.entries(worker.labels ?? {})
   return (
-    <TableRow>
+    <TableRow data-testid="worker-row" data-status={worker.status}>
       <TableCell>
         <span className="font-medium">{worker.name}</span>
         <p className="font-mono text-xs text-muted-foreground">{shortId(worker.id)}</p>
@@ -84,7 +84,15 @@ function WorkerRow({ worker }: { worker: Worker }) {
           {labels.length === 0 ? <span className="text-muted-foreground">—</span> : null}
         </div>
       </TableCell>
-      <TableCell title={formatDateTime(worker.last_heartbeat_at)}>{formatRelative(worker.last_heartbeat_at)}</TableCell>
+      <TableCell title={`Last heartbeat ${formatDateTime(worker.last_heartbeat_at)}`}>
+        {/* An active worker heartbeats every few seconds (it turns lost, live, when it stops);
+            its last time would only be stale here, so the time shows once it no longer moves. */}
+        {worker.status === 'active' ? (
+          <span className="inline-flex items-center gap-1.5 text-success"><span className="size-2 animate-pulse rounded-full bg-success" aria-hidden />heartbeating</span>
+        ) : (
+          formatRelative(worker.last_heartbeat_at)
+        )}
+      </TableCell>
     </TableRow>
   )
 }
