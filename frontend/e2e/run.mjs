@@ -228,13 +228,55 @@ try {
     await page.goto(`${base}/runs?status=succeeded&meta=suite:e2e`)
     await page.getByTestId('run-row').first().waitFor()
     expect((await page.getByTestId('run-row').count()) === 1, 'only the UI-triggered run has suite:e2e')
-    await page.getByRole('button', { name: 'failed', exact: true }).click()
+    // The chips count runs per status under the other filters (here suite:e2e), from the server.
+    const succeeded = page.getByTestId('status-chip-succeeded')
+    await page.waitForFunction(() => document.querySelector('[data-testid="status-chip-succeeded"] [data-testid="status-count"]')?.textContent === '1')
+    expect((await succeeded.getAttribute('aria-pressed')) === 'true', 'the chip of the URL status is on')
+    await page.getByTestId('status-chip-failed').click() // several statuses: succeeded or failed
+    await page.waitForURL((url) => url.searchParams.get('status') === 'succeeded,failed')
+    await page.getByTestId('run-row').first().waitFor()
+    await succeeded.click()
     await page.waitForURL((url) => url.searchParams.get('status') === 'failed')
     await page.getByText('No runs match these filters').waitFor()
     await page.getByRole('button', { name: 'Clear filters' }).first().click()
     await page.waitForURL((url) => url.search === '')
     await page.getByTestId('run-row').nth(1).waitFor() // both runs are back
     await shot('runs')
+  })
+
+  await step('workers page updates live as workers come and go', async () => {
+    await page.goto(`${base}/workers`)
+    await page.locator('[data-testid="live-state"][data-state="live"]').waitFor()
+    await page.getByTestId('worker-row').first().waitFor()
+    const before = await page.getByTestId('worker-row').count()
+    const headers = { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' }
+    const registered = await fetch(`${base}/api/v1/workers`, {
+      method: 'POST', headers, body: JSON.stringify({ name: 'e2e-live', actions: ['hello-kiln:greet'], slots: 2 }),
+    })
+    expect(registered.status === 201, `registering a worker answers ${registered.status}`)
+    const { id } = await registered.json()
+    const row = page.getByTestId('worker-row').filter({ hasText: 'e2e-live' })
+    await row.waitFor() // no reload: the stream's workers event brought it in
+    expect((await page.getByTestId('worker-row').count()) === before + 1, 'one more worker listed')
+    await fetch(`${base}/api/v1/workers/${id}`, { method: 'DELETE', headers })
+    await page.getByTestId('worker-row').filter({ hasText: 'e2e-live' }).and(page.locator('[data-status="stopped"]')).waitFor()
+  })
+
+  await step('limits page: set a rate limit with the form, see its usage', async () => {
+    await page.goto(`${base}/limits`)
+    await page.getByRole('heading', { name: 'Rate limits & concurrency' }).waitFor()
+    await page.getByText('No rate limits yet').waitFor()
+    await page.getByRole('button', { name: 'Set a limit' }).first().click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('Key').fill('crm-api')
+    await dialog.getByLabel('Units').fill('100')
+    await dialog.getByLabel('Per').selectOption('second')
+    await dialog.getByLabel('Units').press('Enter') // keyboard submit
+    const row = page.getByTestId('rate-limit-row').filter({ hasText: 'crm-api' })
+    await row.waitFor()
+    expect((await row.textContent())?.includes('100 / second') ?? false, 'the row shows the limit')
+    await page.getByText('No concurrency keys in use').waitFor()
+    await shot('limits')
   })
 
   await step('the key works against the API', async () => {
@@ -388,7 +430,6 @@ try {
     ['workflow', '/workflows/hello-kiln', 'hello-kiln'],
     ['workers', '/workers', 'Workers'],
     ['schedules', '/schedules', 'Crons & schedules'],
-    ['limits', '/limits', 'Rate limits & concurrency'],
   ]) {
     await step(`screenshot ${name}`, async () => {
       await page.goto(`${base}${path}`)
