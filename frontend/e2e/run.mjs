@@ -93,7 +93,7 @@ try {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     }),
   )
-  const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, colorScheme: 'light' })
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' })
   context.setDefaultTimeout(10_000)
   const page = await context.newPage()
   openPages.set('main', page)
@@ -311,7 +311,7 @@ try {
 
   const friend = `friend-${Date.now()}@example.com`
   // The friend already has an account (and tenant) of their own.
-  const friendContext = await browser.newContext({ viewport: { width: 1366, height: 860 } })
+  const friendContext = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   friendContext.setDefaultTimeout(10_000)
   const friendPage = await friendContext.newPage()
   openPages.set('friend', friendPage)

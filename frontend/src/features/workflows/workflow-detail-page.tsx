@@ -9,6 +9,7 @@ import { Button } from '@/components/ui/button'
 import { Skeleton } from '@/components/ui/skeleton'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { DagView } from '@/features/dag/dag-view'
+import { RecentRuns } from './recent-runs'
 import { TriggerRunDialog } from '@/features/runs/trigger-run-dialog'
 import { formatDateTime, formatDuration } from '@/lib/format'
 
@@ -93,6 +94,7 @@ export function WorkflowDetailPage() {
               </Table>
             </section>
           </div>
+          <RecentRuns workflow={workflow.data.name} />
         </>
       )}
     </>
