@@ -14,7 +14,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from app import __version__, loops, spa
-from app.core import deps, error_docs, request_ids
+from app.core import deps, error_docs, request_ids, tracing
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.leader import LeaderElection
 from app.db import urls
@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> Litestar:
     metrics = Metrics()
     metrics.registry.register(DatabaseCollector(db, metrics))
     engine.metrics = metrics
+    engine.tracing = tracing.load(settings.otel_enabled)
     engine.use_plugins(plugins, settings.plugin_hook_timeout_seconds)  # rate-limit strategies
     signer = TokenSigner(secret, settings.previous_secret_keys)
     keys = authenticate.KeyCache(settings.api_key_cache_seconds,
@@ -86,6 +87,8 @@ def create_app(settings: Settings) -> Litestar:
                 await loop.stop()
             await engine.stop()
             await db.close()
+            if engine.tracing is not None:
+                engine.tracing.close()
 
     state = State({
         "settings": settings,
@@ -106,8 +109,9 @@ def create_app(settings: Settings) -> Litestar:
         dependencies=deps.DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         # POST /hooks/{id} authenticates with the webhook's verifier, not Kiln credentials.
-        middleware=[request_ids.request_id_middleware, authentication_middleware,
-                    request_ids.tenant_context_middleware],
+        middleware=[request_ids.request_id_middleware,
+                    *([engine.tracing.middleware] if engine.tracing is not None else []),
+                    authentication_middleware, request_ids.tenant_context_middleware],
         lifespan=[lifespan],
         state=state,
         request_max_body_size=settings.max_body_bytes,

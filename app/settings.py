@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     max_rescues: int = 3
     """Lost leases tolerated per task before it fails (a task that kills its worker)."""
 
+    otel_enabled: bool = False
+    """Send OpenTelemetry traces (needs the ``kiln-server[otel]`` extra; the exporter reads the
+    standard ``OTEL_EXPORTER_OTLP_ENDPOINT``…). Off, or the extra missing: no tracing code runs."""
+
     metrics_token: str | None = None
     """When set, ``GET /metrics`` needs ``Authorization: Bearer <token>`` (its labels name
     tenants: set it on a shared deployment)."""

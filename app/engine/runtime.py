@@ -25,6 +25,7 @@ from app.hooks import outbox_events
 if TYPE_CHECKING:
     import pluggy
 
+    from app.core.tracing import Tracing
     from app.domain.metrics.collector import Metrics
 
 # Per-run and per-task lines are debug: at full speed they are thousands a second.
@@ -45,6 +46,7 @@ class Engine:
         self.dispatcher = Dispatcher(listen_dsn or urls.asyncpg_dsn(db.login_url))
         self.stopping = False
         self.metrics: Metrics | None = None
+        self.tracing: Tracing | None = None  # set when KILN_OTEL_ENABLED (app/core/tracing.py)
         self.rotation = flow_claim.Rotation()
         self.rate_strategies = rate_limits.Strategies(None)
         # Per worker whose next claim offers the flow lane first: (claims since the plain lane
@@ -72,6 +74,9 @@ class Engine:
     ) -> list[triggering.Triggered]:
         async with self.db.raw(TenantContext(tenant_id)) as conn:
             triggered = await triggering.trigger(self.specs, conn, tenant_id, workflow, requests)
+            if self.tracing is not None:
+                await self.tracing.remember_runs(
+                    conn, tenant_id, [t.run_id for t in triggered if t.created])
         for run in triggered:
             log.debug("run triggered", action="run.triggered", run_id=str(run.run_id),
                       workflow=workflow, created=run.created)
@@ -170,6 +175,9 @@ class Engine:
                 self.specs, conn, tenant_id, worker_id, batch, self.events
             )
         outcome = {r.task_run_id: r.outcome for r in batch}
+        if self.tracing is not None:
+            await self.tracing.record_results(
+                self.db, tenant_id, [(task_id, outcome[task_id]) for task_id in accepted])
         for task_id in accepted:
             log.debug("task result accepted", action="task.result", task_id=str(task_id),
                       outcome=outcome[task_id], worker_id=str(worker_id))
