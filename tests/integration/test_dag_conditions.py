@@ -285,3 +285,25 @@ async def test_bad_conditions_are_refused_with_422(client, key, task, message):
         "name": "bad", "tasks": [{"name": "a"}, task]})
     assert response.status_code == 422, response.text
     assert message in response.text
+
+
+async def test_a_replay_decides_the_conditions_again(client, key):
+    worker = await setup(client, key, chain(skip_if=[
+        {"parent": "a", "expression": "output.skip == true"}]))
+    run = await run_a(client, key, worker, {"skip": True})
+    await p.succeed(client, key, worker, await take(client, key, worker, "c"), {})
+    # Replaying from below a skipped task is allowed: a skipped parent counts as finished.
+    response = await client.post(f"/api/v1/runs/{run['id']}/replay", headers=key,
+                                 json={"from_task": "c"})
+    assert response.status_code in (200, 201), response.text
+    again = await take(client, key, worker, "c")
+    assert again["skipped_parents"] == ["b"]
+    await p.succeed(client, key, worker, again, {})
+    response = await client.post(f"/api/v1/runs/{run['id']}/replay", headers=key)
+    assert response.status_code in (200, 201), response.text
+    await p.succeed(client, key, worker, await take(client, key, worker, "a"), {"skip": False})
+    await p.succeed(client, key, worker, await take(client, key, worker, "b"), {"ran": 1})
+    await p.succeed(client, key, worker, await take(client, key, worker, "c"), {})
+    done = await p.get_run(client, key, run["id"])
+    assert done["status"] == "succeeded"
+    assert [t["status"] for t in done["tasks"]] == ["succeeded"] * 3

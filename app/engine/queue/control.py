@@ -8,7 +8,15 @@ import asyncpg
 
 from app.core.errors import Conflict, Invalid, NotFound
 from app.engine import feed, queries
-from app.engine.queue.results import DEFAULT_EVENTS, Change, enqueue, propagate, record_attempts
+from app.engine.durable import dag_waits
+from app.engine.queue.results import (
+    DEFAULT_EVENTS,
+    Change,
+    decided_changes,
+    enqueue,
+    propagate,
+    record_attempts,
+)
 from app.engine.queue.specs import spec_for
 from app.engine.spec import SpecCache
 
@@ -64,7 +72,7 @@ async def replay(
         task = spec.tasks.get(from_task)
         if task is None or task.kind != "task":
             raise Invalid(f"workflow {spec.name!r} has no task {from_task!r} to replay from")
-        unfinished = [p for p in task.parents if states.get(p) != "succeeded"]
+        unfinished = [p for p in task.parents if states.get(p) not in ("succeeded", "skipped")]
         if unfinished:
             raise Invalid(f"cannot replay from {from_task!r}: parent(s) {', '.join(unfinished)} "
                           "did not succeed; replay from an earlier task")
@@ -83,4 +91,13 @@ async def replay(
                             waiting, budgets)
     await conn.execute(queries.get("reopen_run"), tenant_id, run_id, len(rows))
     await feed.publish(conn, [(tenant_id, run_id)])
-    await enqueue(conn, [r for r in rows if r["status"] == "queued"])
+    # Tasks with DAG conditions decide them again (reset `queued` without a queue row, like
+    # roots at trigger time): docs/durable.md, "Conditions in DAGs".
+    ready = [r for r in rows if r["status"] == "queued"]
+    await enqueue(conn, [r for r in ready if spec.tasks[r["task_name"]].conditions is None])
+    conditioned = [spec.tasks[r["task_name"]] for r in ready]
+    decided = await dag_waits.open_ready(conn, [
+        dag_waits.Ready(tenant_id, r["id"], run_id, task.name, task.parents, task.conditions,
+                        expected="queued")
+        for r, task in zip(ready, conditioned, strict=True) if task.conditions is not None])
+    await propagate(cache, conn, decided_changes(decided))

@@ -57,7 +57,7 @@ UPDATE task_runs t SET
 FROM unnest($3::text[], $4::text[], $5::int[], $6::int[])
   AS x(name, status, pending_parents, max_attempts)
 WHERE t.tenant_id = $1 AND t.run_id = $2 AND t.task_name = x.name
-RETURNING t.tenant_id, t.id, t.action, t.priority, t.status;
+RETURNING t.tenant_id, t.id, t.action, t.priority, t.status, t.task_name;
 
 -- name: reopen_run
 -- Replay: the run is queued again with this many tasks to finish.
