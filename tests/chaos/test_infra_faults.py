@@ -10,13 +10,14 @@ import time
 
 import pytest
 
-from tests.chaos.conftest import MAX_RESCUES
+from tests.chaos.conftest import E2E_LEASE_SECONDS, MAX_RESCUES
 from tests.chaos.harness import (
     WORKER,
     TriggerPump,
     check_invariants,
     log,
     query,
+    running_on,
     trigger,
     wait_registered,
     wait_terminal,
@@ -107,3 +108,30 @@ def test_postgres_restart_while_runs_flow(
     log.info("postgres %s restart: down %.1fs, %d runs accepted, %d trigger failures, "
              "%d invariant checks, 5 wake-ups in %.2fs", mode, downtime, len(pump.accepted),
              len(pump.failures), report.total, latency)
+
+
+def test_a_server_down_longer_than_the_lease_rescues_no_live_task(
+    live_server, tenant, spawn, effect_log, database_url
+):
+    """The only server is ``kill -9``ed for three leases while a worker runs long tasks: the
+    worker cannot heartbeat, so on restart every lease looks expired. The lease grace
+    (docs/state_machine.md) lets the worker heartbeat first: no task is rescued or re-run."""
+    start_workers(spawn, tenant, effect_log, count=1)
+    ids = trigger(tenant, "chain", [{"n": i, "sleep": 8} for i in range(5)])
+    wait_until(lambda: running_on(tenant, "w0") == 5, 30, interval=0.1,
+               message="the worker to hold all five tasks")
+    live_server.kill(signal.SIGKILL)
+    lease = float(E2E_LEASE_SECONDS)
+    time.sleep(3 * lease)  # the fault itself: downtime well past every lease
+    live_server.start()
+    runs = wait_terminal(tenant, ids, 60)
+    assert {r["status"] for r in runs} == {"succeeded"}
+    lost = query(database_url, "SELECT count(*) AS n FROM task_attempts WHERE status = 'lost'")
+    assert lost[0]["n"] == 0
+    attempts = query(database_url,
+                     "SELECT max(attempt) AS a, max(rescues) AS r FROM task_runs")
+    assert (attempts[0]["a"], attempts[0]["r"]) == (1, 0)
+    report = check_invariants(database_url, max_rescues=MAX_RESCUES, accepted=ids,
+                              effect_log=effect_log)
+    log.info("server down %.0fs with 5 running tasks: 0 rescued, %d invariant checks",
+             3 * lease, report.total)
