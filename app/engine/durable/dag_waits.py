@@ -43,6 +43,15 @@ class Ready:
     expected: str = "pending"  # a root is inserted `queued` (without a queue row) by the trigger
 
 
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    tenant_id: uuid.UUID
+    task_run_id: uuid.UUID
+    expected: str  # the status the task must still have for the decision to apply
+    status: str  # queued | skipped | cancelled | failed | pending (still waiting)
+    reason: str
+
+
 @dataclass(slots=True)
 class _Opened:
     ready: Ready
@@ -81,7 +90,7 @@ async def open_ready(conn: asyncpg.Connection, ready: Sequence[Ready]) -> list[a
                for r in await conn.fetch(queries.get("dag_parent_states"),
                                          [w[0] for w in wanted], [w[1] for w in wanted],
                                          [w[2] for w in wanted])}
-    decisions: list[tuple[Ready, str, str]] = []
+    decisions: list[_Decision] = []
     opened: list[_Opened] = []
     for task in ready:
         run = runs[(task.tenant_id, task.run_id)]
@@ -91,7 +100,8 @@ async def open_ready(conn: asyncpg.Connection, ready: Sequence[Ready]) -> list[a
             leaves, matched = dag_conditions.open_leaves(
                 task.conditions, now, run["input"], run["metadata"] or {}, states)
         except dag_conditions.ConditionError as exc:
-            decisions.append((task, "failed", f"conditions: {exc}"))
+            decisions.append(_Decision(task.tenant_id, task.task_run_id, task.expected, "failed",
+                                       f"conditions: {exc}"))
             continue
         opened.append(_Opened(task, leaves, matched))
     # Lock every event key once, in one order, before registering (as event ingest does).
@@ -113,7 +123,8 @@ async def open_ready(conn: asyncpg.Connection, ready: Sequence[Ready]) -> list[a
                                           event_keys, now):
                 durable_conditions.apply_event(item.leaves, item.matched, event)
         status, reason = await _save(conn, wait, item.matched, now)
-        decisions.append((task, status, reason))
+        decisions.append(_Decision(task.tenant_id, task.task_run_id, task.expected, status,
+                                   reason))
     return await _apply(conn, decisions)
 
 
@@ -137,9 +148,8 @@ async def wake(
         if events and not any(hits):
             continue
         status, reason = await _save(conn, wait, matched, now)
-        ready = Ready(wait["tenant_id"], wait["task_run_id"], wait["run_id"], "", (),
-                      TaskConditions())
-        decisions.append((ready, status, reason))
+        decisions.append(_Decision(wait["tenant_id"], wait["task_run_id"], "pending", status,
+                                   reason))
     return await _apply(conn, decisions)
 
 
@@ -161,16 +171,16 @@ async def _save(
 
 
 async def _apply(
-    conn: asyncpg.Connection, decisions: Sequence[tuple[Ready, str, str]]
+    conn: asyncpg.Connection, decisions: Sequence[_Decision]
 ) -> list[asyncpg.Record]:
-    """Move the tasks to what was decided; return the rows that left ``pending``/their root
-    state (a task cancelled meanwhile is left alone)."""
+    """Move the tasks to what was decided; return the rows that were decided for good (a task
+    cancelled meanwhile is left alone; one still waiting only wakes the run's watchers)."""
     if not decisions:
         return []
     rows = await conn.fetch(
-        queries.get("dag_decide"), [r.tenant_id for r, _, _ in decisions],
-        [r.task_run_id for r, _, _ in decisions], [r.expected for r, _, _ in decisions],
-        [status for _, status, _ in decisions], [reason for _, _, reason in decisions])
+        queries.get("dag_decide"), [d.tenant_id for d in decisions],
+        [d.task_run_id for d in decisions], [d.expected for d in decisions],
+        [d.status for d in decisions], [d.reason for d in decisions])
     waiting = [(r["tenant_id"], r["run_id"]) for r in rows if r["status"] == "pending"]
     if waiting:
         await feed.publish(conn, waiting)
