@@ -94,6 +94,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="slots of each Kiln worker process (default: 50)")
     parser.add_argument("--callers", type=int, default=4,
                         help="concurrent bulk-trigger callers, ≤1,000 runs per call (default: 4)")
+    parser.add_argument("--soak-rate", type=float, default=None,
+                        help="soak: runs/s to offer (default: --load-fraction of the max)")
     parser.add_argument("--load-fraction", type=float, default=0.5,
                         help="latency-under-load: background rate as a share of the max "
                              "(default: 0.5)")
