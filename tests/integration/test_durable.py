@@ -220,3 +220,27 @@ async def test_no_lost_or_double_wake_ups_when_the_event_races_the_wait(client, 
     items = listed.json()["items"]
     assert len(items) == rounds
     assert {r["status"] for r in items} == {"succeeded"}
+
+
+async def test_a_replay_starts_a_durable_task_over(client, key):
+    worker, run, task = await start(client, key)
+    await step(client, key, worker, task, 1, "charge", {"n": 1})
+    reply = await wait(client, key, worker, task, 2, "event:go", {"any_of": [{"event": "go"}]})
+    assert reply == {"suspended": True}
+    await push(client, key, "go", {"round": 1})
+    resumed = await poll_one(client, key, worker)
+    assert [e["seq"] for e in resumed["durable_log"]] == [1, 2]
+    await p.succeed(client, key, worker, resumed, {"done": 1})
+    response = await client.post(f"/api/v1/runs/{run['id']}/replay", headers=key)
+    assert response.status_code == 200, response.text
+    again = await poll_one(client, key, worker)
+    assert again["durable_log"] == []  # started over: the step runs again
+    assert (await step(client, key, worker, again, 1, "charge", {"n": 2}))["result"] == {"n": 2}
+    # The event of the first round is older than the replay: it does not satisfy the new wait.
+    reply = await wait(client, key, worker, again, 2, "event:go", {"any_of": [{"event": "go"}]})
+    assert reply == {"suspended": True}
+    detail = (await p.get_run(client, key, run["id"]))["tasks"][0]
+    assert [(d["seq"], d["status"]) for d in detail["durable"]] == [(1, "done"), (2, "waiting")]
+    await push(client, key, "go", {"round": 2})
+    last = await poll_one(client, key, worker)
+    assert last["durable_log"][1]["result"]["matched"][0]["event"]["payload"] == {"round": 2}

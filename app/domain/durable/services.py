@@ -62,7 +62,7 @@ async def progress(
         return found
     rows = (await session.execute(text(
         "SELECT task_run_id, seq, kind, name, 'done' AS status FROM durable_log"
-        " WHERE task_run_id = ANY(:ids)"
+        " WHERE task_run_id = ANY(:ids) AND seq > 0"  # not a replay's restart marker
         " UNION ALL"
         " SELECT w.task_run_id, w.seq, w.kind, w.name, 'waiting' FROM durable_waits w"
         " WHERE w.task_run_id = ANY(:ids) AND w.satisfied_at IS NULL"

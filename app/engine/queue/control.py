@@ -90,6 +90,13 @@ async def replay(
     rows = await conn.fetch(queries.get("reset_tasks"), tenant_id, run_id, names, statuses,
                             waiting, budgets)
     await conn.execute(queries.get("reopen_run"), tenant_id, run_id, len(rows))
+    # Durable tasks start over (docs/durable.md): a replay that replayed their logs would
+    # return the recorded results and do nothing new.
+    restarted = await conn.fetch(queries.get("durable_forget"), tenant_id,
+                                 [r["id"] for r in rows])
+    if restarted:
+        await conn.execute(queries.get("durable_mark_restart"), tenant_id,
+                           [r["task_run_id"] for r in restarted])
     await feed.publish(conn, [(tenant_id, run_id)])
     # Tasks with DAG conditions decide them again (reset `queued` without a queue row, like
     # roots at trigger time): docs/durable.md, "Conditions in DAGs".

@@ -18,9 +18,10 @@ FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[
 ON CONFLICT DO NOTHING;
 
 -- name: durable_logs_for
--- The durable logs of some task runs, in call order (what a resumed attempt replays).
+-- The durable logs of some task runs, in call order (what a resumed attempt replays; not the
+-- seq 0 `restart` marker a replay leaves).
 SELECT task_run_id, seq, kind, name, result FROM durable_log
-WHERE tenant_id = $1 AND task_run_id = ANY($2::uuid[])
+WHERE tenant_id = $1 AND task_run_id = ANY($2::uuid[]) AND seq > 0
 ORDER BY task_run_id, seq;
 
 -- name: durable_window
@@ -96,3 +97,20 @@ RETURNING t.tenant_id, t.id, t.run_id, t.action, t.priority;
 -- name: durable_now
 -- The transaction's time (what an event stored in it gets as created_at).
 SELECT now();
+
+-- name: durable_forget
+-- Replay: drop the durable logs and waits (not DAG conditions) of tasks that start over.
+WITH waits AS (
+  DELETE FROM durable_waits
+  WHERE tenant_id = $1 AND task_run_id = ANY($2::uuid[]) AND mode <> 'dag'
+  RETURNING task_run_id
+), log AS (
+  DELETE FROM durable_log WHERE tenant_id = $1 AND task_run_id = ANY($2::uuid[])
+  RETURNING task_run_id
+)
+SELECT task_run_id FROM waits UNION SELECT task_run_id FROM log;
+
+-- name: durable_mark_restart
+-- Replay: a `restart` entry at seq 0 whose time opens the event window of the first wait.
+INSERT INTO durable_log (tenant_id, task_run_id, seq, kind, name, result)
+SELECT $1, t.id, 0, 'restart', 'replay', NULL FROM unnest($2::uuid[]) AS t(id);
