@@ -113,6 +113,7 @@ def create_app(settings: Settings) -> Litestar:
                     *([engine.tracing.middleware] if engine.tracing is not None else []),
                     authentication_middleware, request_ids.tenant_context_middleware],
         lifespan=[lifespan],
+        before_send=[request_ids.send_request_id],
         state=state,
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(allow_origins=settings.cors_origins, allow_credentials=True)

@@ -83,9 +83,11 @@ def test_json_lines_carry_request_run_and_task_ids_and_no_secret(live_server, te
         secrets = make_secrets(http, tenant)
         fresh = http.get("/api/v1/health")
         forged = http.get("/api/v1/health", headers={"X-Request-ID": "bad id\twith spaces"})
+        unrouted = http.get("/api/v1/no-such-thing", headers={"X-Request-ID": "lost-7"})
         tenant_id = http.get("/api/v1/me", headers=tenant.headers).json()["tenant"]["id"]
     assert len(fresh.headers["X-Request-ID"]) == 32
     assert forged.headers["X-Request-ID"] not in ("bad id\twith spaces", "")
+    assert (unrouted.status_code, unrouted.headers["X-Request-ID"]) == (404, "lost-7")
     task, run_id = worked["task"], worked["run_id"]
 
     wait_until(lambda: find(json_lines(live_server), path="/api/v1/me") is not None, 10,
