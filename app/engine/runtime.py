@@ -85,16 +85,23 @@ class Engine:
         return triggered
 
     async def poll(
-        self, tenant_id: uuid.UUID, worker_id: uuid.UUID, max_tasks: int, wait: float
+        self, tenant_id: uuid.UUID, worker_id: uuid.UUID, max_tasks: int, wait: float,
+        gone: asyncio.Event | None = None,
     ) -> list[claim.Assignment]:
         """Claim up to ``max_tasks``; if none are ready, park up to ``wait`` seconds (holding no
-        connection) and claim again whenever work is queued for this tenant."""
+        connection) and claim again whenever work is queued for this tenant.
+
+        ``gone`` is set when the client went away (its connection closed): a parked poll then
+        returns without claiming, so a killed worker's poll cannot lease a task to nobody.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(wait, self.config.max_poll_wait)
         flow: flow_claim.FlowContext | None = None
         with self.dispatcher.waiter(tenant_id) as woken:
             while True:
                 woken.clear()
+                if gone is not None and gone.is_set():
+                    return []
                 async with self.db.raw(TenantContext(tenant_id)) as conn:
                     # Checked on every pass: a worker stopped while its poll was parked must not
                     # be handed tasks it will never run.
@@ -129,7 +136,7 @@ class Engine:
                 timeout = remaining if claimed.retry_in is None else min(
                     remaining, max(claimed.retry_in, 0.02))
                 try:
-                    await asyncio.wait_for(woken.wait(), timeout=timeout)
+                    await asyncio.wait_for(_first_of(woken, gone), timeout=timeout)
                 except TimeoutError:
                     if claimed.retry_in is None or loop.time() >= deadline:
                         return []
@@ -220,3 +227,16 @@ class Engine:
             return await triggering.spawn(
                 self.specs, conn, tenant_id, task_run_id, lease_id, workflow, children
             )
+
+
+async def _first_of(event: asyncio.Event, other: asyncio.Event | None) -> None:
+    """Wait until ``event`` or ``other`` (if any) is set."""
+    if other is None:
+        await event.wait()
+        return
+    waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(other.wait())]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Any
 
-from litestar import Controller, delete, get, post
+import structlog
+from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -24,6 +27,15 @@ from app.domain.workers import schemas, services
 from app.engine.queue.trigger import ChildRequest
 
 WORKER = [requires(Permission.WORKER)]
+log = structlog.get_logger("kiln.workers")
+
+
+async def _until_disconnected(request: Request[Any, Any, Any], gone: asyncio.Event) -> None:
+    """Set ``gone`` when the client closes the connection: the body has been read, so the next
+    ASGI message is ``http.disconnect`` (a killed worker's parked poll must not claim)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    gone.set()
 
 
 class WorkerController(Controller):
@@ -42,9 +54,18 @@ class WorkerController(Controller):
           guards=WORKER, summary="Long-poll for up to max_tasks tasks")
     async def poll(
         self, engine: EngineDep, principal: Caller, worker_id: FromPath[uuid.UUID],
-        data: JSONBody[schemas.PollRequest],
+        data: JSONBody[schemas.PollRequest], request: Request[Any, Any, Any],
     ) -> schemas.PollResponse:
-        tasks = await engine.poll(principal.tenant_id, worker_id, data.max_tasks, data.wait)
+        gone = asyncio.Event()
+        watcher = asyncio.create_task(_until_disconnected(request, gone))
+        try:
+            tasks = await engine.poll(principal.tenant_id, worker_id, data.max_tasks, data.wait,
+                                      gone)
+        finally:
+            watcher.cancel()
+        if gone.is_set():
+            log.info("poll abandoned: the client went away", action="poll.abandoned",
+                     worker_id=str(worker_id))
         logs = await durable.resumed_logs(engine, principal.tenant_id, tasks)
         return schemas.PollResponse(tasks=[schemas.Assignment(
             task_run_id=t.task_run_id, lease_id=t.lease_id, run_id=t.run_id,
