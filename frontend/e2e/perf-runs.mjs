@@ -73,6 +73,7 @@ try {
 
   const apiTimes = []
   const countTimes = [] // the page's status chips: runs per status over the whole tenant
+  const statsTimes = [] // the overview: percentiles over the last hour (all 10,000 runs)
   for (let i = 0; i < SAMPLES; i++) {
     let s = performance.now()
     await json('/api/v1/runs?limit=50', { headers: auth })
@@ -80,6 +81,9 @@ try {
     s = performance.now()
     await json('/api/v1/runs/counts', { headers: auth })
     countTimes.push(performance.now() - s)
+    s = performance.now()
+    await json('/api/v1/stats/overview?window=1h', { headers: auth })
+    statsTimes.push(performance.now() - s)
   }
 
   const chrome = await chromium.launch({
@@ -140,6 +144,7 @@ try {
   console.log(`Runs page with ${RUNS.toLocaleString('en')} runs in the tenant (first page: ${cold[0]?.rowCount} rows), ${SAMPLES} samples, medians:`)
   console.log(`  GET /api/v1/runs?limit=50         ${median(apiTimes).toFixed(0)} ms`)
   console.log(`  GET /api/v1/runs/counts           ${median(countTimes).toFixed(0)} ms`)
+  console.log(`  GET /api/v1/stats/overview?window=1h  ${median(statsTimes).toFixed(0)} ms`)
   console.log(`  cold cache: first paint ${median(cold.map((s) => s.fcp)).toFixed(0)} ms, first run row ${median(cold.map((s) => s.rows)).toFixed(0)} ms`)
   console.log(`  warm cache: first paint ${median(warm.map((s) => s.fcp)).toFixed(0)} ms, first run row ${median(warm.map((s) => s.rows)).toFixed(0)} ms`)
   console.log(`  assets loaded for /runs: ${bytes.length} files, ${(total.raw / 1024).toFixed(0)} KiB raw, ${(total.gzip / 1024).toFixed(0)} KiB gzip`)
