@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from kiln import _portal, durations, errors, events, flow, runs, transport
+from kiln import _portal, conditions, durations, errors, events, flow, runs, transport
 from kiln.standalone import Standalone, StandaloneDecorator
 from kiln.workflow import Workflow, make_task, mark_durable
 
@@ -69,18 +69,24 @@ class Kiln:
              desired_labels: Mapping[str, flow.DesiredLabel | str | int | float | bool]
              | None = None,
              sticky: flow.StickyStrategy | str | None = None,
-             default_priority: int | None = None) -> StandaloneDecorator:
+             default_priority: int | None = None,
+             wait_for: Sequence[conditions.Condition | conditions.OrGroup] = (),
+             skip_if: Sequence[conditions.Condition | conditions.OrGroup] = (),
+             cancel_if: Sequence[conditions.Condition | conditions.OrGroup] = (),
+             ) -> StandaloneDecorator:
         """Declare a standalone task: ``@kiln.task(retries=2, execution_timeout="30s")``.
 
         It is registered as a one-task workflow named after the task; ``task.run(input)``
-        returns the task's own output. Flow control (docs/flow-control.md): ``concurrency``
-        (runs per key, any strategy), ``rate_limits``, ``desired_labels``, ``sticky``,
-        ``default_priority``.
+        returns the task's own output (None when its conditions skipped it). Flow control
+        (docs/flow-control.md): ``concurrency`` (runs per key, any strategy), ``rate_limits``,
+        ``desired_labels``, ``sticky``, ``default_priority``. Conditions (docs/durable.md):
+        ``wait_for``, ``skip_if``, ``cancel_if`` (sleep and event conditions).
         """
         options = {"retries": retries, "backoff_factor": backoff_factor,
                    "backoff_max_seconds": backoff_max_seconds,
                    "execution_timeout": execution_timeout, "schedule_timeout": schedule_timeout,
-                   "rate_limits": rate_limits, "desired_labels": desired_labels}
+                   "rate_limits": rate_limits, "desired_labels": desired_labels,
+                   "wait_for": wait_for, "skip_if": skip_if, "cancel_if": cancel_if}
 
         def decorate(fn: Callable[..., Any]) -> Standalone[Any, Any]:
             wf = self.workflow(str(name or getattr(fn, "__name__", "")), description=description,

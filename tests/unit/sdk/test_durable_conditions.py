@@ -75,3 +75,15 @@ def test_a_skipped_parent_has_no_output_and_says_so():
     assert ctx.task_output("a") == {"n": 1}
     with pytest.raises(ValueError, match="not a parent"):
         ctx.was_skipped("x")
+
+
+def test_a_skipped_standalone_task_returns_none():
+    kiln = Kiln(api_url="http://127.0.0.1:1")
+
+    @kiln.task(name="solo", skip_if=[SleepCondition(0)])
+    def solo(input: Any, ctx: Context) -> dict[str, Any]:
+        return {}
+
+    run = {"id": "r", "status": "succeeded", "output": {},
+           "tasks": [{"name": "solo", "status": "skipped"}]}
+    assert solo._extract_result(run) is None
