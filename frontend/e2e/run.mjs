@@ -445,6 +445,9 @@ try {
     await page.getByTestId('api-key-row').first().waitFor()
     expect(await page.evaluate(() => document.documentElement.classList.contains('dark')), 'the choice persists across loads')
     await shot('api-keys-dark')
+    await page.goto(`${base}/limits`)
+    await page.getByTestId('rate-limit-row').first().waitFor()
+    await shot('limits-dark')
   })
 
   await step('deep link to an unknown page shows not-found', async () => {

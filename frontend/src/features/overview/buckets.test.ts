@@ -29,5 +29,7 @@ describe('failure rate', () => {
     expect(formatRate(0.0123)).toBe('1.2%')
     expect(formatRate(0.0004)).toBe('0.04%')
     expect(formatRate(1)).toBe('100%')
+    expect(formatRate(0.996)).toBe('99.6%')
+    expect(formatRate(0.99996)).toBe('99.9%')
   })
 })

@@ -22,6 +22,9 @@ export function toChartRows(buckets: readonly StatusBucket[]): { rows: ChartRow[
 export function formatRate(rate: number | null | undefined): string {
   if (rate == null) return '—'
   const percent = rate * 100
-  if (percent === 0 || percent >= 10) return `${Math.round(percent)}%`
+  if (percent === 0 || percent === 100) return `${percent}%`
+  if (percent >= 10 && percent < 99.5) return `${Math.round(percent)}%`
+  // Just under 100 stays under it: 99.96% is "99.9%", not "100%".
+  if (percent >= 99.5) return `${Math.min(99.9, Number(percent.toFixed(1)))}%`
   return `${Number(percent.toPrecision(2))}%`
 }
