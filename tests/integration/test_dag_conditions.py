@@ -307,3 +307,16 @@ async def test_a_replay_decides_the_conditions_again(client, key):
     done = await p.get_run(client, key, run["id"])
     assert done["status"] == "succeeded"
     assert [t["status"] for t in done["tasks"]] == ["succeeded"] * 3
+
+
+async def test_a_conditioned_root_is_admitted_by_the_concurrency_strategy(client, key):
+    definition = {"name": "cond", "concurrency": [
+        {"expression": "input.k", "max_runs": 1, "strategy": "CANCEL_NEWEST"}],
+        "tasks": [{"name": "a", "wait_for": [{"event": "go"}]}]}
+    worker = await setup(client, key, definition)
+    first = await p.trigger(client, key, "cond", {"k": "x"})
+    second = await p.trigger(client, key, "cond", {"k": "x"})
+    assert (await p.get_run(client, key, second["id"]))["status"] == "cancelled"
+    await push(client, key, "go")
+    a = await take(client, key, worker, "a")
+    assert a["run_id"] == first["id"]

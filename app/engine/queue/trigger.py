@@ -161,7 +161,7 @@ async def _insert_tasks(
     await conn.execute(queries.get("insert_tasks"), tenant_id, *columns)
     if roots[0]:
         await conn.execute(queries.get("enqueue_roots"), tenant_id, *roots)
-    if flow_roots:
+    if flow_roots or (conditioned and flows):
         # CANCEL_* concurrency strategies decide before the roots are queued: a new run over
         # its limit may be cancelled at once (CANCEL_NEWEST) or cancel older ones.
         first = {run_id: next(iter(f.values())) for run_id, f in flows.items() if f}
