@@ -320,3 +320,23 @@ async def test_a_conditioned_root_is_admitted_by_the_concurrency_strategy(client
     await push(client, key, "go")
     a = await take(client, key, worker, "a")
     assert a["run_id"] == first["id"]
+
+
+async def test_a_timer_skip_releases_a_conditioned_child_in_the_engine_transaction(client, key):
+    """The sweeper (engine role, across tenants) skips `a`; its child `b` becomes ready in that
+    transaction and registers its own event wait there."""
+    definition = {"name": "cond", "tasks": [
+        {"name": "a", "wait_for": [{"event": "never"}], "skip_if": [{"sleep_for": 1}]},
+        {"name": "b", "parents": ["a"], "wait_for": [{"event": "go", "scope": "input.id"}]}]}
+    worker = await setup(client, key, definition)
+    run = await p.trigger(client, key, "cond", {"id": "r7"})
+
+    async def b_waits() -> bool:
+        tasks = await tasks_of(client, key, run["id"])
+        waiting = tasks["b"]["waiting_for"] or ""
+        return tasks["a"]["status"] == "skipped" and "event 'go' (scope 'r7')" in waiting
+
+    await eventually(b_waits, within=30)
+    await push(client, key, "go", {}, {"scope": "r7"})
+    b = await take(client, key, worker, "b")
+    assert b["skipped_parents"] == ["a"]
