@@ -41,9 +41,14 @@ FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::int[]
 -- name: enqueue
 -- Make tasks claimable (tenant per row: engine loops span tenants): a plain task gets a narrow
 -- queue_items row, a flow-controlled one (its task row carries flow data) a flow_queue row.
--- rank = now + 300 s per priority level below 3: the aging rule of docs/flow-control.md.
+-- rank = now + 300 s per priority level below 3: the aging rule of docs/flow-control.md; a
+-- plain task queued for its first attempt (a DAG child) ages from just before its run's
+-- creation instead, so the tasks of started runs go before the roots of runs created with or
+-- after theirs (a bulk trigger creates many in one instant) and runs finish in order.
 WITH items AS (
-  SELECT q.tenant_id, q.id, q.action, q.priority, t.run_id, t.flow
+  SELECT q.tenant_id, q.id, q.action, q.priority, t.run_id, t.flow, t.attempt,
+    (SELECT r.created_at FROM workflow_runs r
+     WHERE r.tenant_id = t.tenant_id AND r.id = t.run_id) AS run_created_at
   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::smallint[]) AS q(tenant_id, id, action, priority)
   JOIN task_runs t ON t.tenant_id = q.tenant_id AND t.id = q.id
   WHERE t.tenant_id = ANY($1::uuid[]) AND t.id = ANY($2::uuid[])  -- index lookups (results.sql)
@@ -60,7 +65,8 @@ WITH items AS (
 )
 INSERT INTO queue_items (tenant_id, action, priority, task_run_id, rank)
 SELECT i.tenant_id, i.action, i.priority, i.id,
-  now() + make_interval(secs => (3 - i.priority) * 300)
+  CASE WHEN i.attempt = 0 THEN least(now(), i.run_created_at) - interval '1 millisecond'
+    ELSE now() END + make_interval(secs => (3 - i.priority) * 300)
 FROM items i WHERE i.flow IS NULL;
 
 -- name: enqueue_roots
