@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+import structlog
+
 from app.core.loop import Loop, LoopConfig
 from app.db.database import Database
 from app.db.tenancy import ENGINE
@@ -13,6 +15,8 @@ from app.engine import queries
 from app.engine.durable import waits
 from app.engine.queue import sweeps
 from app.engine.runtime import Engine
+
+log = structlog.get_logger("kiln.sweeper")
 
 
 class Sweeper(Loop):
@@ -46,6 +50,8 @@ class Sweeper(Loop):
     async def run_once(self) -> int:
         if self._sweeping_since is None:
             self._sweeping_since = time.monotonic()
+            log.info("lease grace: no lease is taken back until workers could heartbeat",
+                     action="sweeper.lease_grace", seconds=self.lease_grace)
         try:
             return await self._sweep(expire_leases=not self.in_lease_grace)
         except Exception:
@@ -58,6 +64,8 @@ class Sweeper(Loop):
             if expire_leases:
                 handled = await sweeps.expire_leases(engine.specs, conn, engine.config,
                                                      engine.events)
+                if handled:
+                    log.info("expired leases taken back", action="lease.expired", count=handled)
             handled = max(handled, await sweeps.expire_deadlines(
                 engine.specs, conn, engine.config, engine.events))
             handled = max(handled, await sweeps.expire_schedules(
