@@ -25,12 +25,15 @@ class Batcher(Generic[T]):
     """
 
     def __init__(self, name: str, send: Callable[[list[T]], Awaitable[None]], *,
-                 max_items: int, linger: float) -> None:
+                 max_items: int, linger: float,
+                 on_sent: Callable[[], None] | None = None) -> None:
         self.name = name
         self._send = send
         self.max_items = max_items
         self.linger = linger
+        self._on_sent = on_sent
         self._items: list[T] = []
+        self._in_flight = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -54,6 +57,11 @@ class Batcher(Generic[T]):
         """How many items wait to be sent."""
         with self._lock:
             return len(self._items)
+
+    def outstanding(self) -> int:
+        """How many items are not yet accepted by the server (waiting or being sent)."""
+        with self._lock:
+            return len(self._items) + self._in_flight
 
     async def run(self) -> None:
         """Send batches until ``close()``; then send what is left, once."""
@@ -86,6 +94,7 @@ class Batcher(Generic[T]):
         while True:
             with self._lock:
                 batch, self._items = self._items[:self.max_items], self._items[self.max_items:]
+                self._in_flight = len(batch)
             if not batch:
                 return True
             try:
@@ -100,6 +109,11 @@ class Batcher(Generic[T]):
                 _log.event(logging.WARNING, "batch_deferred", batch=self.name, items=len(batch),
                            error=exc)
                 return False
+            finally:
+                with self._lock:
+                    self._in_flight = 0
+                if self._on_sent is not None:
+                    self._on_sent()
 
     def close(self) -> None:
         """Ask ``run()`` to send what is left and return."""

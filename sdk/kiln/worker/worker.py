@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from kiln.client import Kiln
     from kiln.standalone import Standalone
 
-RESULT_BATCH, RESULT_LINGER = 100, 0.005
+RESULT_BATCH, RESULT_LINGER = 500, 0.005
 LOG_BATCH, LOG_LINGER = 500, 0.2
 MAX_LOG_MESSAGE = 10_000
 _POLL_RETRY_MAX = 30.0
@@ -65,7 +65,8 @@ class Worker:
         self._leases = heartbeat.LeaseTable()
         self._fatal: BaseException | None = None
         self._results = batching.Batcher[protocol.Result](
-            "results", self._send_results, max_items=RESULT_BATCH, linger=RESULT_LINGER)
+            "results", self._send_results, max_items=RESULT_BATCH, linger=RESULT_LINGER,
+            on_sent=self._slot_freed.set)
         self._logs = batching.Batcher[protocol.LogLine](
             "logs", self._send_logs, max_items=LOG_BATCH, linger=LOG_LINGER)
 
@@ -196,7 +197,12 @@ class Worker:
     async def _poll_loop(self, threads: pool.DaemonThreadPool) -> None:
         delay = 0.0
         while not self._stop.is_set():
-            free = self.slots - len(self._running)
+            # Results the server has not accepted yet count against the slots beyond two slots'
+            # worth: claiming runs ahead of reporting only that far, so a slow results path
+            # cannot pile up finished tasks whose leases nobody extends, and a DAG's children
+            # (released by those results) are not overtaken by ever more roots.
+            unreported = max(0, self._results.outstanding() - 2 * self.slots)
+            free = self.slots - len(self._running) - unreported
             if free <= 0:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()

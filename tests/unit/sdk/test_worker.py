@@ -18,6 +18,7 @@ from kiln import (
     TaskCancelledError,
 )
 from kiln.worker import Worker
+from kiln.worker.batching import Batcher
 
 from tests.unit.sdk.fake_server import FakeServer
 
@@ -392,3 +393,26 @@ async def test_a_refresh_after_the_lease_is_gone_raises_task_cancelled(kiln, ser
         await server.until(lambda: server.results)
     assert seen == ["cannot refresh the timeout of task run run-1/late: it no longer runs "
                     "under this lease (cancelled, timed out or lost)"]
+
+
+async def test_a_batcher_counts_items_until_the_server_accepted_them():
+    sending, release = asyncio.Event(), asyncio.Event()
+    sent: list[list[int]] = []
+    notified: list[int] = []
+
+    async def send(batch: list[int]) -> None:
+        sending.set()
+        await release.wait()
+        sent.append(batch)
+
+    batcher = Batcher[int]("t", send, max_items=2, linger=0,
+                           on_sent=lambda: notified.append(len(sent)))
+    runner = asyncio.create_task(batcher.run())
+    for item in (1, 2, 3):
+        batcher.add(item)
+    await sending.wait()
+    assert (batcher.pending(), batcher.outstanding()) == (1, 3)  # two in flight, one waiting
+    release.set()
+    batcher.close()
+    await runner
+    assert (batcher.outstanding(), sent, notified) == (0, [[1, 2], [3]], [1, 2])
