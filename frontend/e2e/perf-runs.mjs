@@ -116,7 +116,12 @@ try {
     })
     await page.addInitScript(PROBE)
     await page.goto(`${base}/runs`)
-    await page.waitForFunction(() => /** @type {any} */ (window).__kilnPerf?.rows !== undefined, undefined, { timeout: 30_000 })
+    // Both marks: the first paint can come after the rows are in the DOM (a sample read before
+    // it had none, and its median was NaN).
+    await page.waitForFunction(() => {
+      const perf = /** @type {any} */ (window).__kilnPerf
+      return perf?.rows !== undefined && perf?.fcp !== undefined
+    }, undefined, { timeout: 30_000 })
     const result = await page.evaluate(() => /** @type {any} */ (window).__kilnPerf)
     const rowCount = await page.getByTestId('run-row').count()
     await context.close()
