@@ -83,36 +83,8 @@ async def open_ready(conn: asyncpg.Connection, ready: Sequence[Ready]) -> list[a
     if not ready:
         return []
     now: dt.datetime = await conn.fetchval(queries.get("durable_now"))
-    runs = {(r["tenant_id"], r["id"]): r for r in await conn.fetch(
-        queries.get("dag_run_inputs"), [t.tenant_id for t in ready], [t.run_id for t in ready])}
-    wanted = [(t.tenant_id, t.run_id, p) for t in ready for p in t.parents]
-    parents = {(r["tenant_id"], r["run_id"], r["task_name"]): ParentState(r["status"], r["output"])
-               for r in await conn.fetch(queries.get("dag_parent_states"),
-                                         [w[0] for w in wanted], [w[1] for w in wanted],
-                                         [w[2] for w in wanted])}
-    decisions: list[_Decision] = []
-    opened: list[_Opened] = []
-    for task in ready:
-        run = runs[(task.tenant_id, task.run_id)]
-        states = {p: parents[(task.tenant_id, task.run_id, p)] for p in task.parents
-                  if (task.tenant_id, task.run_id, p) in parents}
-        try:
-            leaves, matched = dag_conditions.open_leaves(
-                task.conditions, now, run["input"], run["metadata"] or {}, states)
-        except dag_conditions.ConditionError as exc:
-            decisions.append(_Decision(task.tenant_id, task.task_run_id, task.expected, "failed",
-                                       f"conditions: {exc}"))
-            continue
-        opened.append(_Opened(task, leaves, matched))
-    # Lock every event key once, in one order, before registering (as event ingest does).
-    keys: dict[uuid.UUID, set[str]] = {}
-    for item in opened:
-        keys.setdefault(item.ready.tenant_id, set()).update(
-            leaf["event"] for leaf in item.leaves if "event" in leaf)
-    for tenant_id in sorted(keys, key=str):
-        if keys[tenant_id]:
-            await conn.fetchval(queries.get("durable_lock_keys"), str(tenant_id),
-                                sorted(keys[tenant_id]))
+    opened, decisions = await _open(conn, ready, now)
+    await _lock_keys(conn, opened)
     for item in opened:
         task = item.ready
         wait = await conn.fetchrow(queries.get("dag_open_wait"), task.tenant_id,
@@ -126,6 +98,47 @@ async def open_ready(conn: asyncpg.Connection, ready: Sequence[Ready]) -> list[a
         decisions.append(_Decision(task.tenant_id, task.task_run_id, task.expected, status,
                                    reason))
     return await _apply(conn, decisions)
+
+
+async def _open(
+    conn: asyncpg.Connection, ready: Sequence[Ready], now: dt.datetime
+) -> tuple[list[_Opened], list[_Decision]]:
+    """Each task's leaves, from its run's input and metadata and its parents' states; a task
+    whose conditions cannot be evaluated is decided ``failed`` at once."""
+    runs = {(r["tenant_id"], r["id"]): r for r in await conn.fetch(
+        queries.get("dag_run_inputs"), [t.tenant_id for t in ready], [t.run_id for t in ready])}
+    wanted = [(t.tenant_id, t.run_id, p) for t in ready for p in t.parents]
+    parents = {(r["tenant_id"], r["run_id"], r["task_name"]): ParentState(r["status"], r["output"])
+               for r in await conn.fetch(queries.get("dag_parent_states"),
+                                         [w[0] for w in wanted], [w[1] for w in wanted],
+                                         [w[2] for w in wanted])}
+    opened: list[_Opened] = []
+    failed: list[_Decision] = []
+    for task in ready:
+        run = runs[(task.tenant_id, task.run_id)]
+        states = {p: parents[(task.tenant_id, task.run_id, p)] for p in task.parents
+                  if (task.tenant_id, task.run_id, p) in parents}
+        try:
+            leaves, matched = dag_conditions.open_leaves(
+                task.conditions, now, run["input"], run["metadata"] or {}, states)
+        except dag_conditions.ConditionError as exc:
+            failed.append(_Decision(task.tenant_id, task.task_run_id, task.expected, "failed",
+                                    f"conditions: {exc}"))
+            continue
+        opened.append(_Opened(task, leaves, matched))
+    return opened, failed
+
+
+async def _lock_keys(conn: asyncpg.Connection, opened: Sequence[_Opened]) -> None:
+    """Lock every event key once, in one order, before registering (as event ingest does)."""
+    keys: dict[uuid.UUID, set[str]] = {}
+    for item in opened:
+        keys.setdefault(item.ready.tenant_id, set()).update(
+            leaf["event"] for leaf in item.leaves if "event" in leaf)
+    for tenant_id in sorted(keys, key=str):
+        if keys[tenant_id]:
+            await conn.fetchval(queries.get("durable_lock_keys"), str(tenant_id),
+                                sorted(keys[tenant_id]))
 
 
 async def wake(
