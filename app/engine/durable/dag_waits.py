@@ -79,25 +79,52 @@ async def release(
 
 async def open_ready(conn: asyncpg.Connection, ready: Sequence[Ready]) -> list[asyncpg.Record]:
     """Open the conditions of ready tasks: fix sleeps from now, evaluate scopes and parent
-    conditions, register the wait, look at events already stored, and decide."""
+    conditions, register the waits, look at events already stored, and decide — in a fixed
+    number of statements however many tasks are ready."""
     if not ready:
         return []
     now: dt.datetime = await conn.fetchval(queries.get("durable_now"))
-    opened, decisions = await _open(conn, ready, now)
+    evaluated, decisions = await _open(conn, ready, now)
+    opened = []
+    for item in evaluated:
+        if not any("event" in leaf for leaf in item.leaves):
+            # Decided without looking at events (parent conditions, zero sleeps): no wait row.
+            verdict = dag_conditions.decide(item.leaves, item.matched, now)
+            if verdict.status is not None:
+                decisions.append(_Decision(item.ready.tenant_id, item.ready.task_run_id,
+                                           item.ready.expected,
+                                           *_outcome(item.leaves, verdict)))
+                continue
+        opened.append(item)
     await _lock_keys(conn, opened)
-    for item in opened:
-        task = item.ready
-        wait = await conn.fetchrow(queries.get("dag_open_wait"), task.tenant_id,
-                                   task.task_run_id, task.run_id, item.leaves, item.matched, now)
-        event_keys = sorted({leaf["event"] for leaf in item.leaves if "event" in leaf})
-        if event_keys:  # events stored after readiness by transactions that committed already
-            for event in await conn.fetch(queries.get("durable_events_since"), task.tenant_id,
-                                          event_keys, now):
-                durable_conditions.apply_event(item.leaves, item.matched, event)
-        status, reason = await _save(conn, wait, item.matched, now)
-        decisions.append(_Decision(task.tenant_id, task.task_run_id, task.expected, status,
-                                   reason))
+    if opened:
+        await conn.execute(
+            queries.get("dag_open_waits"), [o.ready.tenant_id for o in opened],
+            [o.ready.task_run_id for o in opened], [o.ready.run_id for o in opened],
+            [_json(o.leaves) for o in opened], [_json(o.matched) for o in opened], now)
+        await _events_since(conn, opened, now)
+    verdicts = await _save(conn, [(o.ready.tenant_id, o.ready.task_run_id, o.leaves, o.matched)
+                                  for o in opened], now)
+    decisions += [_Decision(o.ready.tenant_id, o.ready.task_run_id, o.ready.expected, status,
+                            reason) for o, (status, reason) in zip(opened, verdicts, strict=True)]
     return await _apply(conn, decisions)
+
+
+async def _events_since(
+    conn: asyncpg.Connection, opened: Sequence[_Opened], now: dt.datetime
+) -> None:
+    """Apply events stored after readiness by transactions that committed already (the waits
+    are registered and their keys locked, so a later event finds the waits instead)."""
+    by_tenant: dict[uuid.UUID, list[_Opened]] = {}
+    for item in opened:
+        if any("event" in leaf for leaf in item.leaves):
+            by_tenant.setdefault(item.ready.tenant_id, []).append(item)
+    for tenant_id, items in by_tenant.items():
+        keys = sorted({leaf["event"] for i in items for leaf in i.leaves if "event" in leaf})
+        events = await conn.fetch(queries.get("durable_events_since"), tenant_id, keys, now)
+        for event in events:
+            for item in items:
+                durable_conditions.apply_event(item.leaves, item.matched, event)
 
 
 async def _open(
@@ -153,34 +180,53 @@ async def wake(
     if now is None:
         now = await conn.fetchval(queries.get("durable_now"))
     assert now is not None
-    decisions = []
+    touched = []
     for wait in waits:
         matched = list(wait["matched"])
         hits = [durable_conditions.apply_event(wait["conditions"], matched, e) for e in events
                 if wait["opened_at"] < e["created_at"]]
         if events and not any(hits):
             continue
-        status, reason = await _save(conn, wait, matched, now)
-        decisions.append(_Decision(wait["tenant_id"], wait["task_run_id"], "pending", status,
-                                   reason))
-    return await _apply(conn, decisions)
+        touched.append((wait["tenant_id"], wait["task_run_id"], wait["conditions"], matched))
+    verdicts = await _save(conn, touched, now)
+    return await _apply(conn, [
+        _Decision(tenant_id, task_run_id, "pending", status, reason)
+        for (tenant_id, task_run_id, _, _), (status, reason) in zip(touched, verdicts,
+                                                                      strict=True)])
 
 
 async def _save(
-    conn: asyncpg.Connection, wait: asyncpg.Record, matched: list[Any], now: dt.datetime
-) -> tuple[str, str]:
-    """Decide a wait at ``now`` and store the verdict; return (task status, reason)."""
-    verdict = dag_conditions.decide(wait["conditions"], matched, now)
-    result = None if verdict.status is None else {
-        "status": verdict.status, "why": verdict.why, "matched": verdict.matched}
+    conn: asyncpg.Connection,
+    waits: Sequence[tuple[uuid.UUID, uuid.UUID, list[dict[str, Any]], list[Any]]],
+    now: dt.datetime,
+) -> list[tuple[str, str]]:
+    """Decide waits (tenant, task run, leaves, matched) at ``now`` and store the verdicts in
+    one statement; return each task's (status, reason)."""
+    if not waits:
+        return []
+    verdicts = [dag_conditions.decide(leaves, matched, now) for _, _, leaves, matched in waits]
     await conn.execute(
-        queries.get("durable_update_wait"), wait["tenant_id"], wait["task_run_id"], 0,
-        verdict.matched, verdict.event_keys, verdict.wake_at, result)
+        queries.get("dag_save_waits"), [w[0] for w in waits], [w[1] for w in waits],
+        [_json(v.matched) for v in verdicts], [_json(v.event_keys) for v in verdicts],
+        [v.wake_at for v in verdicts],
+        [None if v.status is None else _json({"status": v.status, "why": v.why,
+                                              "matched": v.matched}) for v in verdicts])
+    return [_outcome(leaves, verdict)
+            for (_, _, leaves, _), verdict in zip(waits, verdicts, strict=True)]
+
+
+def _outcome(leaves: list[dict[str, Any]], verdict: dag_conditions.Verdict) -> tuple[str, str]:
+    """The task's (status, reason) for a verdict: the reason is its ``waiting_for`` while it
+    waits, its error when cancelled."""
     if verdict.status is None:
-        return "pending", dag_conditions.describe(wait["conditions"], verdict.matched)
+        return "pending", dag_conditions.describe(leaves, verdict.matched)
     if verdict.status == "cancelled":
         return "cancelled", "cancelled: cancel_if met"
     return verdict.status, verdict.why
+
+
+def _json(value: Any) -> str:
+    return _encode.encode(value).decode()
 
 
 async def _apply(
