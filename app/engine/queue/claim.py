@@ -92,8 +92,12 @@ async def _assignments(
     outputs, and for an on-failure task the errors of the failed ones."""
     if not rows:
         return []
-    run_ids = list({row["run_id"] for row in rows})
-    runs = {r["id"]: r for r in await conn.fetch(queries.get("start_runs"), tenant_id, run_ids)}
+    # The plain claim returns its runs' columns (and started them); flow-lane rows do not.
+    runs: dict[uuid.UUID, Any] = {row["run_id"]: row for row in rows if "version_id" in row}
+    others = list({row["run_id"] for row in rows} - runs.keys())
+    if others:
+        runs.update((r["id"], r) for r in await conn.fetch(
+            queries.get("start_runs"), tenant_id, others))
     wanted: dict[uuid.UUID, tuple[str, ...]] = {}
     for row in rows:
         run = runs[row["run_id"]]

@@ -1,6 +1,7 @@
 -- name: claim
 -- Take up to $3 ready plain tasks of the worker's actions in rank order (priority with aging) and
--- lease them. Always one row more: flow_waiting says whether flow-controlled tasks of these
+-- lease them; mark their runs running and return what the tasks need of them (start_runs, in the
+-- same round trip). Always one row more: flow_waiting says whether flow-controlled tasks of these
 -- actions are queued too (then the row's task columns are NULL when nothing was leased).
 WITH candidates AS (
   SELECT q.tenant_id, q.id, q.rank
@@ -30,11 +31,19 @@ WITH candidates AS (
     AND t.status = 'queued'
   RETURNING t.id, t.run_id, t.task_name, t.action, t.attempt, t.lease_id, t.execution_timeout,
     t.kind
+), started AS (
+  UPDATE workflow_runs SET status = 'running', started_at = now()
+  WHERE tenant_id = $1 AND id = ANY(ARRAY(SELECT l.run_id FROM leased l)) AND status = 'queued'
 )
-SELECT l.*, w.flow_waiting
+-- The run columns come from the statement's snapshot, before `started`: unchanged by it.
+SELECT l.*, r.workflow_name, r.input, r.metadata, r.version_id, w.flow_waiting
 FROM (SELECT EXISTS (SELECT 1 FROM flow_queue f
                      WHERE f.tenant_id = $1 AND f.action = ANY($2::text[])) AS flow_waiting) AS w
-LEFT JOIN leased l ON true;
+LEFT JOIN leased l ON true
+LEFT JOIN LATERAL (
+  SELECT workflow_name, input, metadata, version_id FROM workflow_runs
+  WHERE tenant_id = $1 AND id = l.run_id
+) AS r ON true;
 
 -- name: start_runs
 -- Mark runs running at their first claimed task, and return what their tasks need.
