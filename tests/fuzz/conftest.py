@@ -131,3 +131,10 @@ async def fuzz_tenants(fuzz_server: LiveServer) -> Tenants:
 @pytest.fixture(scope="module")
 def fuzz_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz") / "requests.log"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.fuzz.tally import TALLY
+
+    for what, count in sorted(TALLY.items()):
+        terminalreporter.write_line(f"fuzz: {count} {what}")

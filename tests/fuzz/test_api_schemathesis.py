@@ -46,6 +46,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from app.asgi import create_app
 from app.settings import Settings
+from tests.fuzz import tally
 from tests.fuzz.conftest import FuzzTenant, Tenants
 from tests.support.live import LiveServer
 
@@ -200,6 +201,7 @@ def test_operation(label: str, fuzz_server: LiveServer, fuzz_tenants: Tenants) -
                                 timeout=30)
             case.path_parameters["worker_id"] = original
         COUNTS[case.meta.generation.mode.value if case.meta else "?"] += 1
+        tally.TALLY["schemathesis cases (each sent as both tenants)"] += 1
         problems.extend(conformance(case, as_a, "A"))
         if as_b is not None:
             problems.extend(conformance(case, as_b, "B"))

@@ -42,6 +42,7 @@ from app.domain.workflows.schemas import WorkflowDefinition
 from app.engine.config import EngineConfig
 from app.engine.queue import claim, control, results, sweeps, trigger
 from app.engine.spec import SpecCache
+from tests.fuzz import tally
 from tests.support import invariants
 from tests.support.databases import AUTHENTICATOR_PASSWORD
 
@@ -340,6 +341,8 @@ def drive(machine: type[QueueMachine], database_url: str) -> Harness:
         harness.close()
     log.info("%s: %d steps, %d invariant checks, rules %s", machine.__name__, harness.steps,
              harness.checks, dict(harness.rules))
+    tally.TALLY["state-machine steps"] += harness.steps
+    tally.TALLY["state-machine invariant checks"] += harness.checks
     return harness
 
 
