@@ -73,6 +73,18 @@ async def test_payload_and_workflow_count_limits(client, key, owner_db):
     assert await owner_db.fetchval("select count(*) from workflows") == 2
 
 
+async def test_concurrent_registrations_of_new_workflows_never_exceed_the_limit(
+        client, key, owner_db):
+    answers = await asyncio.gather(*(
+        client.post("/api/v1/workflows", headers=key,
+                    json={"name": f"wf{i}", "tasks": [{"name": "t"}]})
+        for i in range(6)))
+    assert sorted(a.status_code for a in answers) == [201] * 2 + [429] * 4
+    refused = next(a for a in answers if a.status_code == 429)
+    assert "limit 2" in refused.json()["error"]["message"]
+    assert await owner_db.fetchval("select count(*) from workflows") == 2
+
+
 def webhook(name: str) -> dict[str, str]:
     return {"name": name, "event_key": "hook:received", "verifier": "hmac-sha256"}
 

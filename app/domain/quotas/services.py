@@ -8,8 +8,8 @@ limited: work already accepted must be able to finish.
   atomic upsert on the tenant's ``tenant_usage`` row;
 * ``max_queued`` — tasks waiting in the queue; counted at most every few seconds per process
   (an index-only count capped at the limit), so it may be exceeded briefly by a burst;
-* ``max_workflows`` — registered workflow names;
-* ``max_webhook_endpoints``, ``max_alert_channels`` — inbound webhooks and alert channels;
+* ``max_workflows``, ``max_webhook_endpoints``, ``max_alert_channels`` — registered workflow
+  names, inbound webhooks and alert channels;
   counted in the creating transaction under a per-tenant advisory lock, so two concurrent
   creates cannot both take the last slot (:meth:`Quotas.admit_one_more`);
 * ``max_payload_bytes`` — size of one run's JSON input.
@@ -48,7 +48,6 @@ SECONDS_TO_NEXT_MINUTE = (
 TENANT_QUOTAS = "SELECT quotas FROM tenants WHERE id = $1"
 TENANT_QUOTAS_IN_SESSION = text("SELECT quotas FROM tenants WHERE id = :tenant")
 QUEUED = "SELECT count(*) FROM (SELECT 1 FROM queue_items WHERE tenant_id = $1 LIMIT $2) AS q"
-WORKFLOWS = "SELECT count(*) FROM workflows WHERE tenant_id = $1"
 COUNT_LOCK = 0x6B6C6E10  # advisory lock class of count quotas; the second key is the tenant's
 QUEUED_CACHE_SECONDS = 2.0
 LIMITS_CACHE_SECONDS = 5.0
@@ -113,17 +112,10 @@ class Quotas:
                 raise TooManyRequests(
                     f"more than {limits.runs_per_minute} runs per minute", retry_after=wait)
 
-    async def admit_workflow(self, tenant_id: uuid.UUID) -> None:
-        limits = await self.limits(tenant_id)
-        async with self.db.raw(TenantContext(tenant_id)) as conn:
-            count = await conn.fetchval(WORKFLOWS, tenant_id)
-        if count >= limits.max_workflows:
-            raise TooManyRequests(f"this tenant already has {count} workflows (limit "
-                                  f"{limits.max_workflows})", retry_after=3600)
-
     async def admit_one_more(
         self, session: AsyncSession, tenant_id: uuid.UUID,
-        quota: Literal["max_webhook_endpoints", "max_alert_channels"], model: Any, noun: str,
+        quota: Literal["max_workflows", "max_webhook_endpoints", "max_alert_channels"],
+        model: Any, noun: str, remedy: str = "delete one or ask the operator to raise the quota",
     ) -> None:
         """Refuse to create one more ``model`` row past the tenant's ``quota``. Call it in the
         creating transaction before the insert: the transaction-scoped advisory lock makes
@@ -139,8 +131,8 @@ class Quotas:
             model.tenant_id == tenant_id))).scalar_one()
         if count >= limit:
             raise TooManyRequests(
-                f"this tenant already has {count} {noun} (limit {limit}); delete one or ask "
-                "the operator to raise the quota", retry_after=3600)
+                f"this tenant already has {count} {noun} (limit {limit}); {remedy}",
+                retry_after=3600)
 
     async def _queued_count(self, tenant_id: uuid.UUID, cap: int) -> int:
         now = time.monotonic()

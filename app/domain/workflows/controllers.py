@@ -23,9 +23,7 @@ class WorkflowController(Controller):
         self, db: DB, quotas: QuotasDep, principal: Caller,
         data: JSONBody[schemas.WorkflowDefinition],
     ) -> Response[schemas.Registered]:
-        if not await services.exists(db, principal, data.name):
-            await quotas.admit_workflow(principal.tenant_id)
-        out = await services.register(db, principal, data)
+        out = await services.register(db, principal, data, quotas)
         return Response(out, status_code=HTTP_201_CREATED if out.created else HTTP_200_OK)
 
     @get("/", operation_id="listWorkflows", guards=[requires(Permission.READ)],

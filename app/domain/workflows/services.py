@@ -15,17 +15,12 @@ from app.db.database import Database
 from app.db.models import Workflow, WorkflowVersion
 from app.domain.auth.principal import Principal
 from app.domain.events import registration as triggers
+from app.domain.quotas.services import Quotas
 from app.domain.workflows import schemas, validation
 
 
-async def exists(db: Database, principal: Principal, name: str) -> bool:
-    async with db.transaction(principal.tenancy()) as s:
-        found = await s.execute(select(Workflow.id).where(Workflow.name == name))
-        return found.first() is not None
-
-
 async def register(
-    db: Database, principal: Principal, definition: schemas.WorkflowDefinition
+    db: Database, principal: Principal, definition: schemas.WorkflowDefinition, quotas: Quotas,
 ) -> schemas.Registered:
     """Store ``definition`` as a new version unless an identical one exists.
 
@@ -37,6 +32,10 @@ async def register(
     checksum = validation.checksum(definition)
     tenant_id = principal.tenant_id
     async with db.transaction(principal.tenancy()) as s:
+        known = await s.execute(select(Workflow.id).where(Workflow.name == definition.name))
+        if known.first() is None:  # a new name counts against the quota, re-registering does not
+            await quotas.admit_one_more(s, tenant_id, "max_workflows", Workflow, "workflows",
+                                        remedy="ask the operator to raise the quota")
         await s.execute(insert(Workflow).values(
             tenant_id=tenant_id, id=uuid7(), name=definition.name, latest_version=0,
         ).on_conflict_do_nothing(index_elements=["tenant_id", "name"]))
