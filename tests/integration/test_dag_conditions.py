@@ -340,3 +340,20 @@ async def test_a_timer_skip_releases_a_conditioned_child_in_the_engine_transacti
     await push(client, key, "go", {}, {"scope": "r7"})
     b = await take(client, key, worker, "b")
     assert b["skipped_parents"] == ["a"]
+
+
+async def test_pushes_starting_runs_that_wait_on_each_others_key_do_not_deadlock(client, key,
+                                                                                  owner_db):
+    # ping starts on "k1" and waits for "k2"; pong the other way round. Each push locks the
+    # keys it wakes and the keys its new roots wait on: taken in one sorted step, not piecemeal.
+    for name, starts, waits_for in (("ping", "k1", "k2"), ("pong", "k2", "k1")):
+        await p.register_workflow(client, key, {
+            "name": name, "on_events": [starts],
+            "tasks": [{"name": "t", "wait_for": [{"event": waits_for}]}]})
+    rounds = 15
+    for _ in range(rounds):
+        answers = await asyncio.gather(*(
+            client.post("/api/v1/events", headers=key, json={"key": k, "payload": {}})
+            for k in ("k1", "k2")))
+        assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    assert await owner_db.fetchval("select count(*) from workflow_runs") == 2 * rounds

@@ -22,7 +22,7 @@ from app.core.ids import uuid7
 from app.domain.events import matching
 from app.domain.events.schemas import MAX_PAYLOAD_BYTES
 from app.engine import queries
-from app.engine.durable import waits
+from app.engine.durable import dag_conditions, waits
 from app.engine.queue import trigger
 from app.engine.runtime import Engine
 from app.engine.spec import SpecCache
@@ -88,6 +88,7 @@ async def ingest(
                 subscriptions, event.key, event.payload, event.metadata
             ):
                 by_workflow.setdefault(workflow, []).append(index)
+    await _lock_event_keys(specs, conn, tenant_id, events, by_workflow)
     for workflow in sorted(by_workflow):
         indexes = by_workflow[workflow]
         requests = [trigger.RunRequest(
@@ -106,6 +107,22 @@ async def ingest(
         {"id": i, "key": e.key, "payload": e.payload, "metadata": e.metadata}
         for i, e in zip(ids, events, strict=True)])
     return [Ingested(i, e.key, runs) for i, e, runs in zip(ids, events, run_ids, strict=True)]
+
+
+async def _lock_event_keys(
+    specs: SpecCache, conn: asyncpg.Connection, tenant_id: uuid.UUID, events: list[NewEvent],
+    started: Mapping[str, object],
+) -> None:
+    """Take every event-key lock this ingest will need in one sorted step: the keys of the
+    events (waking waits) and those the started runs' root tasks will wait on (registering).
+    Taken piecemeal, two pushes whose runs wait on each other's key would deadlock."""
+    keys = {e.key for e in events}
+    for workflow in started:
+        _, spec = await trigger.latest_spec(specs, conn, tenant_id, workflow)
+        for task in spec.tasks.values():
+            if not task.parents and task.conditions is not None:
+                keys |= dag_conditions.event_keys(task.conditions)
+    await waits.lock_keys(conn, tenant_id, sorted(keys))
 
 
 def count_runs(engine: Engine, runs: int) -> None:

@@ -47,6 +47,13 @@ class TaskConditions:
         return entries
 
 
+def event_keys(conditions: TaskConditions) -> set[str]:
+    """The event keys any of a task's conditions waits for."""
+    return {member.event
+            for gate in (conditions.wait_for, conditions.skip_if, conditions.cancel_if)
+            for entry in gate for member in entry if member.event is not None}
+
+
 def compile_task(task: TaskDefinition) -> TaskConditions | None:
     """A task's conditions for the engine; None for a task without any (the fast path)."""
     if not task.conditioned:
