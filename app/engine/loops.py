@@ -59,21 +59,29 @@ class Sweeper(Loop):
             raise
 
     async def _sweep(self, *, expire_leases: bool) -> int:
+        """Ask first which sweeps have due work (one statement, an idle pass's only one), then
+        run just those."""
         engine, handled = self.engine, 0
         async with engine.db.raw(ENGINE) as conn:
-            if expire_leases:
+            due = await conn.fetchrow(queries.get("due_sweeps"), engine.config.worker_lost_after)
+            if expire_leases and due["leases"]:
                 handled = await sweeps.expire_leases(engine.specs, conn, engine.config,
                                                      engine.events)
                 if handled:
                     log.info("expired leases taken back", action="lease.expired", count=handled)
-            handled = max(handled, await sweeps.expire_deadlines(
-                engine.specs, conn, engine.config, engine.events))
-            handled = max(handled, await sweeps.expire_schedules(
-                engine.specs, conn, engine.config, engine.events))
-            handled = max(handled, await sweeps.queue_due_retries(conn, engine.config))
-            handled = max(handled, await waits.sweep(engine.specs, conn,
-                                                     engine.config.sweep_batch))
-            await sweeps.lose_silent_workers(conn, engine.config, engine.events)
+            if due["deadlines"]:
+                handled = max(handled, await sweeps.expire_deadlines(
+                    engine.specs, conn, engine.config, engine.events))
+            if due["schedules"]:
+                handled = max(handled, await sweeps.expire_schedules(
+                    engine.specs, conn, engine.config, engine.events))
+            if due["retries"]:
+                handled = max(handled, await sweeps.queue_due_retries(conn, engine.config))
+            if due["waits"]:
+                handled = max(handled, await waits.sweep(engine.specs, conn,
+                                                         engine.config.sweep_batch))
+            if due["workers"]:
+                await sweeps.lose_silent_workers(conn, engine.config, engine.events)
         return handled
 
 

@@ -1,3 +1,21 @@
+-- name: due_sweeps
+-- Which sweeps have work due, in one cheap statement: each EXISTS reads the first row of the
+-- partial index its sweep uses (an idle server runs only this). $1: worker_lost_after seconds.
+SELECT
+  EXISTS (SELECT 1 FROM task_runs WHERE status = 'running' AND lease_expires_at < now())
+    AS leases,
+  EXISTS (SELECT 1 FROM task_runs WHERE status = 'running' AND deadline_at < now())
+    AS deadlines,
+  EXISTS (SELECT 1 FROM task_runs WHERE status = 'queued' AND schedule_deadline_at < now())
+    AS schedules,
+  EXISTS (SELECT 1 FROM task_runs WHERE status = 'pending' AND retry_at <= now())
+    AS retries,
+  EXISTS (SELECT 1 FROM durable_waits WHERE satisfied_at IS NULL AND wake_at <= now())
+    AS waits,
+  EXISTS (SELECT 1 FROM workers
+          WHERE status = 'active' AND last_heartbeat_at < now() - make_interval(secs => $1))
+    AS workers;
+
 -- name: expire_leases
 -- Take back tasks whose lease ran out (worker died or hung): queue again, or fail past the limit.
 WITH expired AS (
