@@ -141,10 +141,15 @@ SELECT definition FROM workflow_versions WHERE tenant_id = $1 AND id = $2;
 -- name: write_outbox
 -- Lifecycle events for plugins and alerts, in the transaction of the change they describe; one
 -- flagged subscribed-only is written only if an enabled alert channel of its tenant wants it.
-INSERT INTO outbox (tenant_id, event, payload)
-SELECT e.tenant_id, e.event, e.payload::jsonb
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[])
-  AS e(tenant_id, event, payload, subscribed_only)
-WHERE NOT e.subscribed_only OR EXISTS (
-  SELECT 1 FROM alert_channels c
-  WHERE c.tenant_id = e.tenant_id AND c.enabled AND e.event = ANY(c.events));
+-- Rows written send ``kiln_outbox`` at commit: it wakes the idle outbox relay.
+WITH written AS (
+  INSERT INTO outbox (tenant_id, event, payload)
+  SELECT e.tenant_id, e.event, e.payload::jsonb
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[])
+    AS e(tenant_id, event, payload, subscribed_only)
+  WHERE NOT e.subscribed_only OR EXISTS (
+    SELECT 1 FROM alert_channels c
+    WHERE c.tenant_id = e.tenant_id AND c.enabled AND e.event = ANY(c.events))
+  RETURNING 1
+)
+SELECT pg_notify('kiln_outbox', '') WHERE EXISTS (SELECT FROM written);
