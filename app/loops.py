@@ -20,6 +20,7 @@ from app.core.loop import Loop
 from app.domain.alerts import loops as alert_loops
 from app.domain.schedules.firing import CronTicker, ScheduleFirer
 from app.domain.webhooks.retention import DeliveryJanitor
+from app.engine.dispatcher import OUTBOX_CHANNEL, TIMERS_CHANNEL
 from app.engine.loops import Analyzer, Sweeper
 from app.engine.retention import Retention
 
@@ -31,10 +32,15 @@ class LoopSet:
 
 
 def build(state: State) -> LoopSet:
-    """Instantiate every loop for this process, sharing ``state`` (db, settings, plugins)."""
+    """Instantiate every loop for this process, sharing ``state`` (db, settings, plugins); the
+    idle relay and firers are woken by the NOTIFY of a write they wait for."""
     relay, sender = alert_loops.build(state)
+    crons, schedules = CronTicker(state.engine), ScheduleFirer(state.engine)
+    wakers = state.engine.dispatcher.wakers
+    wakers[OUTBOX_CHANNEL].append(relay.nudge)
+    wakers[TIMERS_CHANNEL].extend([crons.nudge, schedules.nudge])
     return LoopSet(
         everywhere=[Sweeper(state.engine), sender],
-        singleton=[relay, CronTicker(state.engine), ScheduleFirer(state.engine),
+        singleton=[relay, crons, schedules,
                    DeliveryJanitor(state.db), Retention(state.db), Analyzer(state.db)],
     )

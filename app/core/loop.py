@@ -2,6 +2,10 @@
 
 A loop sleeps ``interval`` seconds between passes, or less when :meth:`Loop.wake` is called (e.g.
 from a LISTEN notification), and runs again at once while a pass reports it did a full batch.
+A loop with an ``idle_interval`` sleeps that long (or until :meth:`Loop.idle_delay`) after a pass
+that found nothing, and :meth:`Loop.nudge` — a NOTIFY from a writer of its table — ends that
+sleep; a nudge during a busy loop's pass or sleep changes nothing (the next pass comes anyway), so
+a stream of writes does not turn into back-to-back passes.
 Tests call ``run_once()`` directly instead of sleeping.
 """
 
@@ -22,6 +26,9 @@ class LoopConfig:
     """Seconds between passes when idle."""
     error_backoff: float = 5.0
     """Seconds to wait after a pass raised (the database may be restarting)."""
+    idle_interval: float | None = None
+    """Seconds to sleep after a pass that handled nothing (None: ``interval``); only for loops
+    that :meth:`Loop.nudge` wakes when their work appears."""
 
 
 class Loop:
@@ -34,6 +41,8 @@ class Loop:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        self._idle = False  # the last pass handled nothing: a nudge ends the sleep
+        self._nudged = False  # a nudge came since the current pass began
 
     async def run_once(self) -> int:
         """Do one batch of work; return how many items it handled. A return of
@@ -44,6 +53,22 @@ class Loop:
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def idle(self) -> bool:
+        """The last pass handled nothing: the loop sleeps its idle delay, or until a nudge."""
+        return self._idle
+
+    def nudge(self) -> None:
+        """Work may have appeared: run at once if idle (else the next pass finds it anyway)."""
+        self._nudged = True
+        if self._idle:
+            self._wake.set()
+
+    def idle_delay(self) -> float:
+        """Seconds to sleep after a pass that handled nothing; loops that know when their next
+        work is due shorten it."""
+        return self.config.idle_interval or self.config.interval
 
     def start(self) -> None:
         self._stopping = False
@@ -61,18 +86,22 @@ class Loop:
 
     async def _run(self) -> None:
         while not self._stopping:
+            self._wake.clear()  # before the pass: a wake-up during it is not lost
+            self._idle = self._nudged = False
             delay = self.config.interval
             try:
                 handled = await self.run_once()
                 if handled >= self.batch_size:
                     delay = 0
+                elif handled == 0 and self.config.idle_interval is not None:
+                    self._idle = True
+                    delay = 0 if self._nudged else self.idle_delay()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("loop pass failed", action="loop.error", loop=self.name)
                 delay = self.config.error_backoff
             if delay:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
             else:

@@ -8,6 +8,10 @@ queued meanwhile is not missed.
 The same connection carries ``kiln_api_keys`` (an API key was revoked or changed): it calls the
 ``key_listeners`` (the API-key cache's clear), as does every reconnect, since a notification
 may have been missed while deaf.
+
+And the wake-ups of idle loops (:meth:`app.core.loop.Loop.nudge`): ``kiln_outbox`` (outbox rows
+were written: the relay) and ``kiln_timers`` (a schedule or cron was created or changed: the
+firers). ``wakers`` of a channel are called on its notification and on every (re)connect.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from app.engine import feed
 
 CHANNEL = "kiln_queue"
 KEYS_CHANNEL = "kiln_api_keys"
+OUTBOX_CHANNEL = "kiln_outbox"
+TIMERS_CHANNEL = "kiln_timers"
 log = structlog.get_logger("kiln.dispatcher")
 
 
@@ -38,6 +44,7 @@ class Dispatcher:
         self._stopping = False
         self.connected = asyncio.Event()
         self.key_listeners: list[Callable[[], None]] = []
+        self.wakers: dict[str, list[Callable[[], None]]] = {OUTBOX_CHANNEL: [], TIMERS_CHANNEL: []}
 
     @contextlib.contextmanager
     def waiter(self, tenant_id: uuid.UUID) -> Iterator[asyncio.Event]:
@@ -71,6 +78,14 @@ class Dispatcher:
         for listener in self.key_listeners:
             listener()
 
+    def _wake_loops(self, _c: object, _pid: int, channel: str, _payload: str) -> None:
+        for waker in self.wakers[channel]:
+            waker()
+
+    def _wake_all_loops(self) -> None:
+        for channel in self.wakers:
+            self._wake_loops(None, 0, channel, "")
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="kiln-dispatcher")
 
@@ -101,7 +116,10 @@ class Dispatcher:
                     feed.CHANNEL, lambda _c, _p, _ch, payload: self.hub.on_notify(payload)
                 )
                 await self._connection.add_listener(KEYS_CHANNEL, self._keys_changed)
+                for channel in self.wakers:
+                    await self._connection.add_listener(channel, self._wake_loops)
                 self._keys_changed()  # a revocation may have been missed while deaf
+                self._wake_all_loops()  # as may have a write the loops wait for
                 self.connected.set()
                 delay = 0.2
                 self.wake_all()  # anything queued while we were deaf

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from app.asgi import create_app
+from app.core.loop import LoopConfig
 from app.domain.schedules.firing import ScheduleFirer
+from app.engine.dispatcher import TIMERS_CHANNEL
 from tests.conftest import running
 from tests.support import api
 from tests.support import protocol as p
@@ -82,6 +84,31 @@ class TestWithTheServersLoops:
         assert await owner_db.fetchval("select count(*) from workflow_runs") == 0
         assert (await client.get(f"/api/v1/schedules/{created['id']}",
                                  headers=account.headers)).status_code == 404
+
+
+class TestAnIdleFirer:
+    """Idle, the firer sleeps until the first due schedule; a new one wakes it (kiln_timers)."""
+
+    @pytest.fixture
+    def settings(self, settings):
+        return settings.model_copy(update={"run_loops": False})
+
+    async def test_a_schedule_created_while_it_sleeps_fires_at_its_time(self, app, client):
+        account, _ = await setup(client)
+        # An idle sleep of an hour: only the NOTIFY of the create can make it fire in time.
+        firer = ScheduleFirer(app.state.engine, LoopConfig(interval=0.5, idle_interval=3600))
+        app.state.engine.dispatcher.wakers[TIMERS_CHANNEL].append(firer.nudge)
+        firer.start()
+        try:
+            async with asyncio.timeout(30):
+                while not firer.idle:  # noqa: ASYNC110 — the loop's state, no event to wait on
+                    await asyncio.sleep(0.05)
+                at = dt.datetime.now(UTC) + dt.timedelta(seconds=1)
+                created = await schedule(client, account, at)
+                fired = await wait_for_status(client, account, created["id"], "fired")
+        finally:
+            await firer.stop()
+        assert dt.datetime.fromisoformat(fired["fired_at"]) >= at
 
 
 class TestWithAControlledClock:

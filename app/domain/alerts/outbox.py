@@ -71,6 +71,9 @@ class RelayConfig(LoopConfig):
     """Outbox rows per transaction."""
     concurrency: int = 50
     """Runs whose events are broadcast to plugins at the same time."""
+    idle_interval: float | None = 5.0
+    """Idle, the relay sleeps this long: every outbox write sends ``kiln_outbox``, which wakes
+    it at once (:meth:`Loop.nudge`); the interval is the backstop should a wake-up be missed."""
 
 
 def matches(channel: asyncpg.Record, event: LifecycleEvent) -> bool:

@@ -17,6 +17,7 @@ from app.db.models import Workflow
 from app.domain.auth.principal import Principal
 from app.domain.schedules import cron, schemas
 from app.domain.schedules.models import Cron
+from app.domain.schedules.wakeup import timers_changed
 
 
 async def workflow_id(session: AsyncSession, name: str) -> uuid.UUID:
@@ -61,6 +62,7 @@ async def create(db: Database, principal: Principal, body: schemas.CronCreate) -
             created_by=principal.user_id, created_at=now, updated_at=now,
         )
         s.add(row)
+        await timers_changed(s)
     return _out(row)
 
 
@@ -114,6 +116,7 @@ async def update(
             row.next_fire_at = cron.next_after(expression, timezone, now)
             row.last_error = None
         row.updated_at = now
+        await timers_changed(s)
     return _out(row)
 
 

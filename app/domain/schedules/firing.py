@@ -10,6 +10,10 @@ Missed ticks (the server was down, or the cron was claimed late): with ``missed=
 (the default) the ticks that were missed are coalesced into **one** run, for the latest of them;
 with ``missed='skip'`` a tick more than :data:`GRACE` late is dropped. Either way the cron then
 resumes at its first tick after now (``docs/triggers.md``).
+
+Idle, a firer sleeps until its table's first due time, at most :data:`IDLE_INTERVAL` and at least
+its ``interval``; creating or changing a schedule or cron sends ``kiln_timers``
+(:mod:`app.domain.schedules.wakeup`), which wakes it at once to look again (:meth:`Loop.nudge`).
 """
 
 from __future__ import annotations
@@ -39,11 +43,21 @@ GRACE = dt.timedelta(seconds=60)
 """How late a tick may fire and still count as on time (``missed='skip'``)."""
 MAX_CATCH_UP = 10_000
 """Missed ticks counted one by one before giving up counting (a tiny interval, a long outage)."""
+IDLE_INTERVAL = 5.0
+"""The longest idle sleep of a firer: the backstop should a ``kiln_timers`` wake-up be missed."""
 
 
 @functools.cache
 def sql(name: str) -> str:
     return queries.parse(Path(__file__).with_name("sql").joinpath("timers.sql").read_text())[name]
+
+
+def idle_sleep(config: LoopConfig, due_in: float | None) -> float:
+    """An idle firer's sleep: until ``due_in`` (seconds, None: nothing pending), capped by
+    ``idle_interval``; never below ``interval`` (a due row another replica holds locked would
+    otherwise make it spin)."""
+    cap = config.idle_interval or config.interval
+    return cap if due_in is None else max(config.interval, min(cap, due_in))
 
 
 def plan_tick(
@@ -84,9 +98,10 @@ class CronTicker(Loop):
 
     def __init__(self, engine: Engine, config: LoopConfig | None = None,
                  batch_size: int = 100) -> None:
-        super().__init__(config or LoopConfig(interval=1.0))
+        super().__init__(config or LoopConfig(interval=1.0, idle_interval=IDLE_INTERVAL))
         self.engine = engine
         self.batch_size = batch_size
+        self._due_in: float | None = None  # seconds to the first due cron, as of the last pass
 
     async def run_once(self, now: dt.datetime | None = None) -> int:
         """Handle one batch of due crons (as of ``now``, default the database's clock); return
@@ -94,8 +109,13 @@ class CronTicker(Loop):
         async with self.engine.db.raw(ENGINE) as conn:
             rows = await conn.fetch(sql("claim_due_crons"), now, self.batch_size)
             started = [await self._tick(conn, row) for row in rows]
+            if not rows:
+                self._due_in = await conn.fetchval(sql("next_cron_in"))
         count_runs(self.engine, sum(started))
         return len(rows)
+
+    def idle_delay(self) -> float:
+        return idle_sleep(self.config, self._due_in)
 
     async def _tick(self, conn: asyncpg.Connection, row: asyncpg.Record) -> bool:
         """Fire (or skip, or initialise) one claimed cron; True when a run started."""
@@ -135,15 +155,18 @@ class ScheduleFirer(Loop):
 
     def __init__(self, engine: Engine, config: LoopConfig | None = None,
                  batch_size: int = 100) -> None:
-        super().__init__(config or LoopConfig(interval=0.5))
+        super().__init__(config or LoopConfig(interval=0.5, idle_interval=IDLE_INTERVAL))
         self.engine = engine
         self.batch_size = batch_size
+        self._due_in: float | None = None  # seconds to the first due schedule, as of the last pass
 
     async def run_once(self, now: dt.datetime | None = None) -> int:
         """Fire one batch of schedules due as of ``now`` (default: the database's clock)."""
         started = 0
         async with self.engine.db.raw(ENGINE) as conn:
             rows = await conn.fetch(sql("claim_due_schedules"), now, self.batch_size)
+            if not rows:
+                self._due_in = await conn.fetchval(sql("next_schedule_in"))
             for row in rows:
                 metadata = {**row["metadata"], "schedule_id": str(row["id"])}
                 run_id, error = await _start(self.engine, conn, row["tenant_id"],
@@ -155,3 +178,6 @@ class ScheduleFirer(Loop):
                 started += run_id is not None
         count_runs(self.engine, started)
         return len(rows)
+
+    def idle_delay(self) -> float:
+        return idle_sleep(self.config, self._due_in)

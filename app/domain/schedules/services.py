@@ -17,6 +17,7 @@ from app.domain.auth.principal import Principal
 from app.domain.schedules import schemas
 from app.domain.schedules.crons import workflow_id
 from app.domain.schedules.models import Schedule
+from app.domain.schedules.wakeup import timers_changed
 
 STATUSES = ("pending", "fired", "failed")
 
@@ -50,6 +51,7 @@ async def create(
             created_by=principal.user_id, created_at=now, updated_at=now,
         )
         s.add(row)
+        await timers_changed(s)
     return _out(row)
 
 
@@ -100,6 +102,7 @@ async def update(
         if body.metadata is not msgspec.UNSET:
             row.metadata_ = body.metadata
         row.updated_at = dt.datetime.now(dt.UTC)
+        await timers_changed(s)
     return _out(row)
 
 

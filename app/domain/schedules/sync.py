@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.ids import uuid7
 from app.domain.schedules import cron
 from app.domain.schedules.models import Cron
+from app.domain.schedules.wakeup import timers_changed
 from app.domain.workflows.schemas import WorkflowDefinition
 
 
@@ -47,3 +48,4 @@ async def sync(
         index_elements=["tenant_id", "workflow_id", "expression"],
         index_where=text("source = 'workflow'"),
     ))
+    await timers_changed(session)

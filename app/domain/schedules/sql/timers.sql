@@ -35,3 +35,12 @@ FOR UPDATE SKIP LOCKED;
 UPDATE schedules SET status = CASE WHEN $3::uuid IS NULL THEN 'failed' ELSE 'fired' END,
   run_id = $3, error = $4, fired_at = $5, updated_at = now()
 WHERE tenant_id = $1 AND id = $2;
+
+-- name: next_schedule_in
+-- Seconds until the first pending schedule is due (negative: due; NULL: none), from schedules_due.
+SELECT extract(epoch FROM min(fire_at) - now())::float8 FROM schedules WHERE status = 'pending';
+
+-- name: next_cron_in
+-- Seconds until the first enabled cron is due (negative: due; NULL: none), from crons_due.
+SELECT extract(epoch FROM min(next_fire_at) - now())::float8 FROM crons WHERE enabled;
+
