@@ -42,8 +42,22 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Skip asyncpg's reset on release (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL: one
     round trip per use). Nothing here changes session state: role and tenant are set with
-    transaction-local ``set_config`` and revert at commit or rollback."""
-    del connection
+    transaction-local ``set_config`` and revert at commit or rollback. A connection still in a
+    transaction (its ROLLBACK failed) is not reused."""
+    if connection.is_in_transaction():
+        connection.terminate()
+
+
+async def _roll_back(connection: asyncpg.Connection) -> None:
+    """End a failed transaction; a connection that cannot (broken, or busy with a cancelled
+    query) is closed instead of going back to the pool mid-transaction."""
+    if connection.is_closed():
+        return
+    try:
+        await connection.execute("ROLLBACK")
+    except BaseException:
+        connection.terminate()
+        raise
 
 
 class Database:
@@ -92,8 +106,18 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def raw(self, context: tenancy.TenantContext) -> AsyncIterator[asyncpg.Connection]:
-        """A raw asyncpg connection inside a transaction switched to ``context``."""
+        """A raw asyncpg connection inside a transaction switched to ``context``.
+
+        The transaction is started by hand (BEGIN and the switch in one round trip), so code in
+        it uses ``SAVEPOINT`` statements, not ``connection.transaction()`` (asyncpg refuses to
+        nest one inside a transaction it did not start)."""
         assert self.pool is not None, "Database.connect() was not awaited"
-        async with self.pool.acquire() as connection, connection.transaction():
-            await connection.execute(tenancy.SWITCH_SQL, *context.parameters())
-            yield connection
+        async with self.pool.acquire() as connection:
+            await connection.execute(context.begin_script())
+            try:
+                yield connection
+            except BaseException:
+                with contextlib.suppress(BaseException):
+                    await _roll_back(connection)
+                raise
+            await connection.execute("COMMIT")

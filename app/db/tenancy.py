@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 TENANT_ROLE = "kiln_tenant"
 ENGINE_ROLE = "kiln_engine"
+_ROLES = frozenset({TENANT_ROLE, ENGINE_ROLE})
 
 # One statement, one round trip: the role and both settings are transaction-local (is_local=true),
 # so they revert at COMMIT/ROLLBACK and never leak to the next user of a pooled connection.
@@ -41,6 +42,17 @@ class TenantContext:
 
     def parameters(self) -> tuple[str, str, str]:
         return (self.role, str(self.tenant_id or ""), str(self.user_id or ""))
+
+    def begin_script(self) -> str:
+        """``BEGIN`` and the switch as one simple-protocol script: one round trip for both (the
+        raw pool's transactions). Values are rendered as literals, so they are checked first:
+        the role is one of ours and the ids are UUIDs."""
+        if self.role not in _ROLES:
+            raise ValueError(f"unknown role {self.role!r}")
+        tenant, user = (str(uuid.UUID(str(v))) if v else "" for v in (self.tenant_id, self.user_id))
+        return (f"BEGIN; select set_config('role', '{self.role}', true),"
+                f" set_config('app.tenant_id', '{tenant}', true),"
+                f" set_config('app.user_id', '{user}', true)")
 
 
 ENGINE = TenantContext(tenant_id=None, role=ENGINE_ROLE)

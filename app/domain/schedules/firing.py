@@ -81,13 +81,15 @@ async def _start(
     input: Any, metadata: dict[str, Any],
 ) -> tuple[uuid.UUID | None, str | None]:
     """Trigger one run in a savepoint: ``(run id, None)`` or ``(None, error)``."""
+    await conn.execute("SAVEPOINT start_run")
     try:
-        async with conn.transaction():
-            (run,) = await trigger.trigger(engine.specs, conn, tenant_id, workflow, [
-                trigger.RunRequest(input=input, metadata=metadata)])
+        (run,) = await trigger.trigger(engine.specs, conn, tenant_id, workflow, [
+            trigger.RunRequest(input=input, metadata=metadata)])
     except (KilnError, asyncpg.PostgresError) as exc:
+        await conn.execute("ROLLBACK TO SAVEPOINT start_run")
         message = exc.message if isinstance(exc, KilnError) else str(exc)
         return None, message[:1000]
+    await conn.execute("RELEASE SAVEPOINT start_run")
     return run.run_id, None
 
 
