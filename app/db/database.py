@@ -3,7 +3,7 @@
 * :meth:`Database.transaction` — an ORM session in one transaction, for CRUD and admin screens.
   The role switch of :mod:`app.db.tenancy` runs at its start.
 * :attr:`Database.pool` — a raw asyncpg pool for the engine's hot path (``app.engine.queue``),
-  which switches role itself in the same round trip as its first statement.
+  which sends BEGIN and the role switch together, in one round trip (:meth:`Database.raw`).
 """
 
 from __future__ import annotations
