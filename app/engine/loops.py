@@ -25,7 +25,7 @@ class Sweeper(Loop):
 
     While no server could be reached (the whole fleet restarting, Postgres down), live workers
     could not heartbeat, so when sweeping resumes their leases all look expired at once. The
-    grace — one lease duration by default — gives every live worker the chance to heartbeat
+    grace — two lease durations by default — gives every live worker the chance to heartbeat
     (extending its leases, which the heartbeat does whether or not they ran out) before any
     lease is taken back. It starts at this sweeper's first pass and again after any failed pass.
     The other sweeps do not wait: a passed execution deadline or retry time is not a sign of
@@ -39,7 +39,9 @@ class Sweeper(Loop):
         super().__init__(config or LoopConfig(interval=0.5))
         self.engine = engine
         self.batch_size = engine.config.sweep_batch
-        self.lease_grace = engine.config.lease_seconds if lease_grace is None else lease_grace
+        # Two leases: the grace starts at the first pass, which may come before the API answers
+        # (the server is still starting), and a worker then needs up to a third of a lease.
+        self.lease_grace = 2 * engine.config.lease_seconds if lease_grace is None else lease_grace
         self._sweeping_since: float | None = None  # monotonic; None: not since the last failure
 
     @property

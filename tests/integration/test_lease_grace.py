@@ -1,5 +1,5 @@
 """Lease grace: a sweeper that has just (re)gained the database does not take back leases for
-one lease duration, so workers that could not heartbeat while no server was reachable keep their
+two lease durations, so workers that could not heartbeat while no server was reachable keep their
 tasks (docs/state_machine.md, "Lease grace")."""
 
 from __future__ import annotations
