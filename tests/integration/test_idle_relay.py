@@ -14,6 +14,7 @@ from app.hooks import hookimpl
 from tests.plugins.helpers import registered
 from tests.support import api
 from tests.support import protocol as p
+from tests.support.polling import eventually
 
 
 @pytest.fixture
@@ -43,16 +44,13 @@ async def test_an_outbox_write_wakes_the_idle_relay(app, client):
     with registered(app, seen):
         relay.start()
         try:
-            async with asyncio.timeout(30):
-                while not relay.idle:  # noqa: ASYNC110 — the loop's state, no event to wait on
-                    await asyncio.sleep(0.05)
-                run = await p.trigger(client, key, "one")
-                [task] = await p.poll(client, key, worker, max_tasks=1)
-                await p.report(client, key, worker, [{
-                    "task_run_id": task["task_run_id"], "lease_id": task["lease_id"],
-                    "status": "failed", "error": "ValueError: no", "retryable": False}])
-                while not seen.runs:  # noqa: ASYNC110 — hooks may run in a thread
-                    await asyncio.sleep(0.05)
+            await eventually(lambda: asyncio.sleep(0, relay.idle), 30)  # the loop's own state
+            run = await p.trigger(client, key, "one")
+            [task] = await p.poll(client, key, worker, max_tasks=1)
+            await p.report(client, key, worker, [{
+                "task_run_id": task["task_run_id"], "lease_id": task["lease_id"],
+                "status": "failed", "error": "ValueError: no", "retryable": False}])
+            await eventually(lambda: asyncio.sleep(0, seen.runs), 30)  # hooks may run in a thread
         finally:
             await relay.stop()
             await alerting.aclose()

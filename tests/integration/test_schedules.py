@@ -16,6 +16,7 @@ from app.engine.dispatcher import TIMERS_CHANNEL
 from tests.conftest import running
 from tests.support import api
 from tests.support import protocol as p
+from tests.support.polling import eventually
 
 UTC = dt.UTC
 
@@ -100,12 +101,10 @@ class TestAnIdleFirer:
         app.state.engine.dispatcher.wakers[TIMERS_CHANNEL].append(firer.nudge)
         firer.start()
         try:
-            async with asyncio.timeout(30):
-                while not firer.idle:  # noqa: ASYNC110 — the loop's state, no event to wait on
-                    await asyncio.sleep(0.05)
-                at = dt.datetime.now(UTC) + dt.timedelta(seconds=1)
-                created = await schedule(client, account, at)
-                fired = await wait_for_status(client, account, created["id"], "fired")
+            await eventually(lambda: asyncio.sleep(0, firer.idle), 30)  # the loop's own state
+            at = dt.datetime.now(UTC) + dt.timedelta(seconds=1)
+            created = await schedule(client, account, at)
+            fired = await wait_for_status(client, account, created["id"], "fired")
         finally:
             await firer.stop()
         assert dt.datetime.fromisoformat(fired["fired_at"]) >= at
