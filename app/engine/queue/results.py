@@ -69,21 +69,17 @@ async def complete(
     cache: SpecCache, conn: asyncpg.Connection, tenant_id: uuid.UUID, worker_id: uuid.UUID,
     results: list[Result], events: frozenset[str] = DEFAULT_EVENTS,
 ) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-    """Apply results fenced on lease; return (accepted ids, rejected ids)."""
+    """Apply results fenced on lease; return (accepted ids, rejected ids).
+
+    One statement finishes the tasks, records their attempts (released ones too: they are
+    history) and queues the change feed's notification; :func:`propagate` does the rest."""
     rows = await conn.fetch(
         queries.get("finish_tasks"), tenant_id, [r.task_run_id for r in results],
         [r.lease_id for r in results], [r.outcome for r in results],
         [r.output_json for r in results], [r.error for r in results],
-        [r.retryable for r in results], worker_id,
+        [r.retryable for r in results], worker_id, [r.traceback for r in results],
+        feed.MAX_IDS,
     )
-    by_id = {r.task_run_id: r for r in results}
-    attempts = list(rows)  # released attempts are history too
-    if attempts:
-        await record_attempts(conn, [
-            (row["tenant_id"], row["id"], row["attempt"], row["run_id"], row["worker_id"],
-             row["outcome"], row["started_at"], by_id[row["id"]].error,
-             by_id[row["id"]].traceback) for row in attempts
-        ])
     changes = [
         Change(
             tenant_id=row["tenant_id"], task_run_id=row["id"], run_id=row["run_id"],
@@ -93,7 +89,7 @@ async def complete(
         )
         for row in rows
     ]
-    await propagate(cache, conn, changes, events)
+    await propagate(cache, conn, changes, events, published=True)
     accepted = [row["id"] for row in rows]
     accepted_set = set(accepted)
     return accepted, [r.task_run_id for r in results if r.task_run_id not in accepted_set]
@@ -141,12 +137,14 @@ async def _fill_versions(conn: asyncpg.Connection, changes: list[Change]) -> Non
 
 async def propagate(
     cache: SpecCache, conn: asyncpg.Connection, changes: list[Change],
-    events: frozenset[str] = DEFAULT_EVENTS,
+    events: frozenset[str] = DEFAULT_EVENTS, *, published: bool = False,
 ) -> None:
-    """Everything the given task state changes imply, in the caller's transaction."""
+    """Everything the given task state changes imply, in the caller's transaction
+    (``published``: the change feed was already told about their runs)."""
     if not changes:
         return
-    await feed.publish(conn, [(c.tenant_id, c.run_id) for c in changes])
+    if not published:
+        await feed.publish(conn, [(c.tenant_id, c.run_id) for c in changes])
     await _fill_versions(conn, changes)
     await enqueue(conn, [c for c in changes if c.status == "queued"])
     releases: tuple[list[uuid.UUID], list[uuid.UUID], list[str]] = ([], [], [])

@@ -4,37 +4,64 @@
 -- read every row of the tenant per batch: ops/bench/profile.md §1).
 
 -- name: finish_tasks
--- Apply worker results fenced on lease and status: a result of a lost lease changes nothing.
-UPDATE task_runs t SET
-  status = CASE
-    WHEN r.outcome = 'succeeded' THEN 'succeeded'
-    WHEN r.outcome = 'released' THEN 'queued'
-    WHEN r.retryable AND t.attempt - t.rescues - t.releases < t.max_attempts THEN 'pending'
-    ELSE 'failed' END,
-  output = CASE WHEN r.outcome = 'succeeded' THEN r.output::jsonb END,
-  error = r.error,
-  releases = CASE WHEN r.outcome = 'released' THEN t.releases + 1 ELSE t.releases END,
-  retry_at = CASE WHEN r.outcome = 'failed' AND r.retryable
-                   AND t.attempt - t.rescues - t.releases < t.max_attempts
-    THEN now() + make_interval(secs => least(t.backoff_max, power(t.backoff_factor, t.attempt - 1))
-                                       * (0.8 + random() * 0.2)) END,
-  finished_at = CASE WHEN r.outcome = 'succeeded'
-                       OR (r.outcome = 'failed'
-                           AND NOT (r.retryable AND t.attempt - t.rescues - t.releases < t.max_attempts))
-                     THEN now() END,
-  queued_at = CASE WHEN r.outcome = 'released' THEN now() ELSE t.queued_at END,
-  schedule_deadline_at = CASE WHEN r.outcome = 'released'
-    THEN now() + make_interval(secs => t.schedule_timeout) END,
-  wait_reason = CASE WHEN r.outcome = 'failed' AND r.retryable
-                       AND t.attempt - t.rescues - t.releases < t.max_attempts THEN 'retry' END,
-  lease_expires_at = NULL, deadline_at = NULL
-FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::bool[])
-    AS r(id, lease_id, outcome, output, error, retryable),
-  workflow_runs w
-WHERE t.tenant_id = $1 AND t.id = ANY($2::uuid[]) AND t.id = r.id AND t.lease_id = r.lease_id
-  AND t.status = 'running' AND t.worker_id = $8 AND w.tenant_id = t.tenant_id AND w.id = t.run_id
-RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priority, t.attempt,
-  t.worker_id, t.started_at, t.error, w.version_id, w.workflow_name, r.outcome;
+-- Apply worker results fenced on lease and status (a result of a lost lease changes nothing),
+-- record each finished attempt and queue the change feed's notification: one round trip.
+-- ``attempts`` keeps one history row per finished attempt (never overwritten), with the
+-- result's error and traceback. ``notified`` is feed.publish in SQL: one
+-- pg_notify('kiln_changes', …) per tenant, sent at commit, its payload byte for byte what
+-- feed.payload builds (run ids sorted: uuid order is the order of their text; at most $10 of
+-- them, else null). A CTE that is only a SELECT runs only when read: the final WHERE reads it
+-- once (an InitPlan), before any row is returned.
+WITH finished AS (
+  UPDATE task_runs t SET
+    status = CASE
+      WHEN r.outcome = 'succeeded' THEN 'succeeded'
+      WHEN r.outcome = 'released' THEN 'queued'
+      WHEN r.retryable AND t.attempt - t.rescues - t.releases < t.max_attempts THEN 'pending'
+      ELSE 'failed' END,
+    output = CASE WHEN r.outcome = 'succeeded' THEN r.output::jsonb END,
+    error = r.error,
+    releases = CASE WHEN r.outcome = 'released' THEN t.releases + 1 ELSE t.releases END,
+    retry_at = CASE WHEN r.outcome = 'failed' AND r.retryable
+                     AND t.attempt - t.rescues - t.releases < t.max_attempts
+      THEN now() + make_interval(secs => least(t.backoff_max, power(t.backoff_factor, t.attempt - 1))
+                                         * (0.8 + random() * 0.2)) END,
+    finished_at = CASE WHEN r.outcome = 'succeeded'
+                         OR (r.outcome = 'failed'
+                             AND NOT (r.retryable AND t.attempt - t.rescues - t.releases < t.max_attempts))
+                       THEN now() END,
+    queued_at = CASE WHEN r.outcome = 'released' THEN now() ELSE t.queued_at END,
+    schedule_deadline_at = CASE WHEN r.outcome = 'released'
+      THEN now() + make_interval(secs => t.schedule_timeout) END,
+    wait_reason = CASE WHEN r.outcome = 'failed' AND r.retryable
+                         AND t.attempt - t.rescues - t.releases < t.max_attempts THEN 'retry' END,
+    lease_expires_at = NULL, deadline_at = NULL
+  FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::bool[], $9::text[])
+      AS r(id, lease_id, outcome, output, error, retryable, traceback),
+    workflow_runs w
+  WHERE t.tenant_id = $1 AND t.id = ANY($2::uuid[]) AND t.id = r.id AND t.lease_id = r.lease_id
+    AND t.status = 'running' AND t.worker_id = $8 AND w.tenant_id = t.tenant_id AND w.id = t.run_id
+  RETURNING t.tenant_id, t.id, t.run_id, t.task_name, t.status, t.action, t.priority, t.attempt,
+    t.worker_id, t.started_at, t.error, w.version_id, w.workflow_name, r.outcome, r.traceback
+), attempts AS (
+  INSERT INTO task_attempts (tenant_id, task_run_id, attempt, run_id, worker_id, status,
+    started_at, error, traceback)
+  SELECT f.tenant_id, f.id, f.attempt, f.run_id, f.worker_id, f.outcome, f.started_at, f.error,
+    f.traceback
+  FROM finished f
+  ON CONFLICT DO NOTHING
+), notified AS (
+  SELECT pg_notify('kiln_changes', '{"tenant":"' || x.tenant_id || '","runs":'
+    || CASE WHEN count(*) <= $10 THEN '[' || string_agg('"' || x.run_id || '"', ',' ORDER BY x.run_id)
+            || ']' ELSE 'null' END
+    || ',"logs":false}')
+  FROM (SELECT DISTINCT f.tenant_id, f.run_id FROM finished f) AS x
+  GROUP BY x.tenant_id
+)
+SELECT f.tenant_id, f.id, f.run_id, f.task_name, f.status, f.action, f.priority, f.attempt,
+  f.error, f.version_id, f.workflow_name
+FROM finished f
+WHERE (SELECT count(*) FROM notified) >= 0;
 
 -- name: record_attempts
 -- Keep one history row per finished attempt (never overwritten).
@@ -78,23 +105,27 @@ WHERE t.tenant_id = ANY($1::uuid[]) AND t.run_id = ANY($2::uuid[])
 RETURNING t.tenant_id, t.id, t.run_id, t.task_name;
 
 -- name: count_down_runs
--- Subtract finished tasks from their runs; a run reaching zero gets its final status and output.
+-- Subtract finished tasks from their runs; a run reaching zero gets its final status, output and
+-- error from one pass over its tasks (no pass at all for the others: the sub-select's condition
+-- on the run alone is a one-time filter). The sub-select stays in SET, evaluated per updated
+-- row: a run updated concurrently is re-read after its lock (READ COMMITTED) and so decided
+-- from its current count.
 UPDATE workflow_runs w SET
   pending_tasks = w.pending_tasks - d.n,
-  status = CASE WHEN w.pending_tasks - d.n > 0 THEN w.status ELSE (
-    SELECT CASE WHEN bool_or(t.status = 'failed') THEN 'failed'
-                WHEN bool_or(t.status = 'cancelled') THEN 'cancelled'
-                ELSE 'succeeded' END
-    FROM task_runs t WHERE t.tenant_id = w.tenant_id AND t.run_id = w.id
-      AND t.kind = 'task') END,
-  output = CASE WHEN w.pending_tasks - d.n > 0 THEN w.output ELSE (
-    SELECT jsonb_object_agg(t.task_name, t.output)
-    FROM task_runs t WHERE t.tenant_id = w.tenant_id AND t.run_id = w.id AND t.is_leaf
-      AND t.status = 'succeeded') END,
-  error = CASE WHEN w.pending_tasks - d.n > 0 THEN w.error ELSE (
-    SELECT string_agg(t.task_name || ': ' || t.error, '; ' ORDER BY t.finished_at)
-    FROM task_runs t WHERE t.tenant_id = w.tenant_id AND t.run_id = w.id
-      AND t.status = 'failed' AND t.kind = 'task') END,
+  (status, output, error) = (
+    SELECT
+      CASE WHEN w.pending_tasks - d.n > 0 THEN w.status
+           WHEN bool_or(t.status = 'failed') FILTER (WHERE t.kind = 'task') THEN 'failed'
+           WHEN bool_or(t.status = 'cancelled') FILTER (WHERE t.kind = 'task') THEN 'cancelled'
+           ELSE 'succeeded' END,
+      CASE WHEN w.pending_tasks - d.n > 0 THEN w.output
+           ELSE jsonb_object_agg(t.task_name, t.output)
+                  FILTER (WHERE t.is_leaf AND t.status = 'succeeded') END,
+      CASE WHEN w.pending_tasks - d.n > 0 THEN w.error
+           ELSE string_agg(t.task_name || ': ' || t.error, '; ' ORDER BY t.finished_at)
+                  FILTER (WHERE t.status = 'failed' AND t.kind = 'task') END
+    FROM task_runs t
+    WHERE w.pending_tasks - d.n <= 0 AND t.tenant_id = w.tenant_id AND t.run_id = w.id),
   finished_at = CASE WHEN w.pending_tasks - d.n > 0 THEN NULL ELSE now() END
 FROM (
   SELECT tenant_id, run_id, count(*)::int AS n
