@@ -10,8 +10,11 @@ The same connection carries ``kiln_api_keys`` (an API key was revoked or changed
 may have been missed while deaf.
 
 And the wake-ups of idle loops (:meth:`app.core.loop.Loop.nudge`): ``kiln_outbox`` (outbox rows
-were written: the relay) and ``kiln_timers`` (a schedule or cron was created or changed: the
-firers). ``wakers`` of a channel are called on its notification and on every (re)connect.
+were written: the relay), ``kiln_timers`` (a schedule or cron was created or changed: the
+firers), ``kiln_sweeps`` (a durable timer due within :data:`SWEEPS_HORIZON` was set without
+queueing work: the sweeper) and ``kiln_queue`` itself (work was queued: the sweeper, which
+sleeps long only while nothing is queued or running). ``wakers`` of a channel are called on its
+notification and on every (re)connect.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ CHANNEL = "kiln_queue"
 KEYS_CHANNEL = "kiln_api_keys"
 OUTBOX_CHANNEL = "kiln_outbox"
 TIMERS_CHANNEL = "kiln_timers"
+SWEEPS_CHANNEL = "kiln_sweeps"
+SWEEPS_HORIZON = 10.0
+"""A writer that sets a sweeper due time (a durable timer) sooner than this many seconds from
+now without queueing work sends ``kiln_sweeps``; a quiet sweeper sleeps no longer than this.
+(Not ``kiln_timers``: that would also wake the leader's firers, once per DAG trigger.)"""
 log = structlog.get_logger("kiln.dispatcher")
 
 
@@ -44,7 +52,8 @@ class Dispatcher:
         self._stopping = False
         self.connected = asyncio.Event()
         self.key_listeners: list[Callable[[], None]] = []
-        self.wakers: dict[str, list[Callable[[], None]]] = {OUTBOX_CHANNEL: [], TIMERS_CHANNEL: []}
+        self.wakers: dict[str, list[Callable[[], None]]] = {
+            CHANNEL: [], OUTBOX_CHANNEL: [], TIMERS_CHANNEL: [], SWEEPS_CHANNEL: []}
 
     @contextlib.contextmanager
     def waiter(self, tenant_id: uuid.UUID) -> Iterator[asyncio.Event]:
@@ -73,6 +82,8 @@ class Dispatcher:
 
     def _on_notify(self, _c: object, _pid: int, _channel: str, payload: str) -> None:
         self.wake(payload)
+        for waker in self.wakers[CHANNEL]:
+            waker()
 
     def _keys_changed(self, *_: object) -> None:
         for listener in self.key_listeners:
@@ -116,7 +127,7 @@ class Dispatcher:
                     feed.CHANNEL, lambda _c, _p, _ch, payload: self.hub.on_notify(payload)
                 )
                 await self._connection.add_listener(KEYS_CHANNEL, self._keys_changed)
-                for channel in self.wakers:
+                for channel in self.wakers.keys() - {CHANNEL}:  # kiln_queue: _on_notify
                     await self._connection.add_listener(channel, self._wake_loops)
                 self._keys_changed()  # a revocation may have been missed while deaf
                 self._wake_all_loops()  # as may have a write the loops wait for

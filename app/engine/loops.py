@@ -6,17 +6,25 @@ from __future__ import annotations
 
 import time
 
+import asyncpg
 import structlog
 
 from app.core.loop import Loop, LoopConfig
 from app.db.database import Database
 from app.db.tenancy import ENGINE
 from app.engine import queries
+from app.engine.dispatcher import CHANNEL, SWEEPS_CHANNEL
 from app.engine.durable import waits
 from app.engine.queue import sweeps
 from app.engine.runtime import Engine
 
 log = structlog.get_logger("kiln.sweeper")
+
+IDLE_INTERVAL = 5.0
+"""The longest sleep of a quiet sweeper (no task running, none queued): the backstop should a
+wake-up be missed. At most :data:`app.engine.dispatcher.SWEEPS_HORIZON`."""
+MIN_SLEEP = 0.01
+"""The shortest sleep until a due time: the clocks of Python and Postgres are not the same."""
 
 
 class Sweeper(Loop):
@@ -30,19 +38,81 @@ class Sweeper(Loop):
     lease is taken back. It starts at this sweeper's first pass and again after any failed pass.
     The other sweeps do not wait: a passed execution deadline or retry time is not a sign of
     life the outage hid. docs/state_machine.md, "Lease grace".
+
+    When to look again (docs/operations.md, "Engine loops"): each pass reads the first due time
+    of every sweep (``due_sweeps``, one index-only statement) and sleeps until the soonest, but
+    at most ``interval`` while the engine is *busy* — a task running or queued, whose claim,
+    failure or release may set a sooner due time (an execution deadline, a retry backoff)
+    without waking the sweeper, exactly as often as before — and at most ``idle_interval`` while
+    *quiet*. A quiet engine becomes busy only by queueing work, and every transaction that queues
+    sends ``kiln_queue``; a writer of a sooner due time without a queue row (a DAG task's sleep
+    condition, e.g. at a replay) sends ``kiln_sweeps``. Both reach every replica's dispatcher,
+    which nudges its sweeper (:meth:`nudge`), so a quiet sweeper is never later than a polling
+    one.
     """
 
     name = "sweeper"
 
     def __init__(self, engine: Engine, config: LoopConfig | None = None, *,
                  lease_grace: float | None = None) -> None:
-        super().__init__(config or LoopConfig(interval=0.5))
+        super().__init__(config or LoopConfig(interval=0.5, idle_interval=IDLE_INTERVAL))
         self.engine = engine
         self.batch_size = engine.config.sweep_batch
         # Two leases: the grace starts at the first pass, which may come before the API answers
         # (the server is still starting), and a worker then needs up to a third of a lease.
         self.lease_grace = 2 * engine.config.lease_seconds if lease_grace is None else lease_grace
         self._sweeping_since: float | None = None  # monotonic; None: not since the last failure
+        self._due: asyncpg.Record | None = None  # the last due_sweeps read
+        self._nudges = 0  # kiln_queue / kiln_sweeps wake-ups received
+        self._nudges_at_read = 0  # ... when the last due_sweeps read began
+        self._read_at = 0.0  # monotonic time of that read
+
+    def start(self) -> None:
+        wakers = self.engine.dispatcher.wakers
+        for channel in (CHANNEL, SWEEPS_CHANNEL):
+            if self.nudge not in wakers[channel]:
+                wakers[channel].append(self.nudge)
+        super().start()
+
+    async def stop(self) -> None:
+        wakers = self.engine.dispatcher.wakers
+        for channel in (CHANNEL, SWEEPS_CHANNEL):
+            if self.nudge in wakers[channel]:
+                wakers[channel].remove(self.nudge)
+        await super().stop()
+
+    @property
+    def busy(self) -> bool:
+        """As of the last pass: a task was running or queued (or nothing was read yet)."""
+        return self._due is None or bool(self._due["busy"])
+
+    def nudge(self) -> None:
+        """Work was queued, or a timer set (``kiln_queue``, ``kiln_sweeps``): a quiet sweeper
+        looks at once; a busy one looks within its interval anyway, so a stream of queueing
+        does not turn into a stream of passes."""
+        self._nudges += 1
+        if not self.busy:
+            super().nudge()
+
+    def idle_delay(self) -> float:
+        """Until the first due time of the last read, capped by ``interval`` when busy and
+        ``idle_interval`` when quiet; at once when quiet and nudged since the read began (the
+        read may have missed what the nudge announced)."""
+        if self._due is None:
+            return self.config.interval
+        busy = bool(self._due["busy"])
+        if not busy and self._nudges != self._nudges_at_read:
+            return 0.0
+        cap = self.config.interval if busy else (self.config.idle_interval or self.config.interval)
+        cap = min(cap, self.engine.config.worker_lost_after)
+        due: list[float] = [v for k, v in self._due.items() if k != "busy" and v is not None]
+        if not due:
+            return cap
+        soonest = min(due)
+        if soonest <= 0:  # due but not taken (lease grace, rows locked by another replica)
+            return min(cap, self.config.interval)
+        left = soonest - (time.monotonic() - self._read_at)
+        return min(cap, max(MIN_SLEEP, left))
 
     @property
     def in_lease_grace(self) -> bool:
@@ -65,24 +135,31 @@ class Sweeper(Loop):
         run just those."""
         engine, handled = self.engine, 0
         async with engine.db.raw(ENGINE) as conn:
+            self._nudges_at_read, self._read_at = self._nudges, time.monotonic()
             due = await conn.fetchrow(queries.get("due_sweeps"), engine.config.worker_lost_after)
-            if expire_leases and due["leases"]:
+            assert due is not None
+            self._due = due
+
+            def is_due(sweep: str) -> bool:
+                return due[sweep] is not None and due[sweep] <= 0
+
+            if expire_leases and is_due("leases"):
                 handled = await sweeps.expire_leases(engine.specs, conn, engine.config,
                                                      engine.events)
                 if handled:
                     log.info("expired leases taken back", action="lease.expired", count=handled)
-            if due["deadlines"]:
+            if is_due("deadlines"):
                 handled = max(handled, await sweeps.expire_deadlines(
                     engine.specs, conn, engine.config, engine.events))
-            if due["schedules"]:
+            if is_due("schedules"):
                 handled = max(handled, await sweeps.expire_schedules(
                     engine.specs, conn, engine.config, engine.events))
-            if due["retries"]:
+            if is_due("retries"):
                 handled = max(handled, await sweeps.queue_due_retries(conn, engine.config))
-            if due["waits"]:
+            if is_due("waits"):
                 handled = max(handled, await waits.sweep(engine.specs, conn,
                                                          engine.config.sweep_batch))
-            if due["workers"]:
+            if is_due("workers"):
                 await sweeps.lose_silent_workers(conn, engine.config, engine.events)
         return handled
 

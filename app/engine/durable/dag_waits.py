@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from app.engine import feed, queries
+from app.engine import dispatcher, feed, queries
 from app.engine.durable import conditions as durable_conditions
 from app.engine.durable import dag_conditions
 from app.engine.durable.dag_conditions import ParentState, TaskConditions
@@ -205,6 +205,11 @@ async def _save(
     if not waits:
         return []
     verdicts = [dag_conditions.decide(leaves, matched, now) for _, _, leaves, matched in waits]
+    soon = now + dt.timedelta(seconds=dispatcher.SWEEPS_HORIZON)
+    if any(v.wake_at is not None and v.wake_at < soon for v in verdicts):
+        # A replay or trigger may set this timer while nothing is queued or running, when the
+        # sweepers sleep long (app/engine/loops.py, Sweeper): wake them to look again.
+        await conn.execute(queries.get("notify_sweeps"))
     await conn.execute(
         queries.get("dag_save_waits"), [w[0] for w in waits], [w[1] for w in waits],
         [_json(v.matched) for v in verdicts], [_json(v.event_keys) for v in verdicts],

@@ -114,3 +114,7 @@ SELECT task_run_id FROM waits UNION SELECT task_run_id FROM log;
 -- Replay: a `restart` entry at seq 0 whose time opens the event window of the first wait.
 INSERT INTO durable_log (tenant_id, task_run_id, seq, kind, name, result)
 SELECT $1, t.id, 0, 'restart', 'replay', NULL FROM unnest($2::uuid[]) AS t(id);
+
+-- name: notify_sweeps
+-- Wake the quiet sweepers of every replica: a durable timer is due soon (dispatcher.SWEEPS_HORIZON).
+SELECT pg_notify('kiln_sweeps', '');

@@ -1,20 +1,29 @@
 -- name: due_sweeps
--- Which sweeps have work due, in one cheap statement: each EXISTS reads the first row of the
--- partial index its sweep uses (an idle server runs only this). $1: worker_lost_after seconds.
-SELECT
-  EXISTS (SELECT 1 FROM task_runs WHERE status = 'running' AND lease_expires_at < now())
-    AS leases,
-  EXISTS (SELECT 1 FROM task_runs WHERE status = 'running' AND deadline_at < now())
+-- Seconds until each sweep's first row is due (<= 0: due now; NULL: none), in one cheap
+-- statement: each min() reads the first entry of the partial index its sweep uses (an idle server
+-- runs only this). `busy`: a task is running (it has a lease) or has a queue row — then a writer
+-- may set a sooner due time (a claim's execution deadline, a failure's retry) without waking the
+-- sweeper, which therefore looks again within its interval. $1: worker_lost_after seconds.
+SELECT d.*,
+  d.leases IS NOT NULL OR EXISTS (SELECT FROM queue_items) OR EXISTS (SELECT FROM flow_queue)
+    AS busy
+FROM (SELECT
+  extract(epoch FROM (SELECT min(lease_expires_at) FROM task_runs WHERE status = 'running')
+    - now())::float8 AS leases,
+  extract(epoch FROM (SELECT min(deadline_at) FROM task_runs
+                      WHERE status = 'running' AND deadline_at IS NOT NULL) - now())::float8
     AS deadlines,
-  EXISTS (SELECT 1 FROM task_runs WHERE status = 'queued' AND schedule_deadline_at < now())
-    AS schedules,
-  EXISTS (SELECT 1 FROM task_runs WHERE status = 'pending' AND retry_at <= now())
+  extract(epoch FROM (SELECT min(schedule_deadline_at) FROM task_runs
+                      WHERE status = 'queued' AND schedule_deadline_at IS NOT NULL)
+    - now())::float8 AS schedules,
+  extract(epoch FROM (SELECT min(retry_at) FROM task_runs
+                      WHERE status = 'pending' AND retry_at IS NOT NULL) - now())::float8
     AS retries,
-  EXISTS (SELECT 1 FROM durable_waits WHERE satisfied_at IS NULL AND wake_at <= now())
+  extract(epoch FROM (SELECT min(wake_at) FROM durable_waits
+                      WHERE satisfied_at IS NULL AND wake_at IS NOT NULL) - now())::float8
     AS waits,
-  EXISTS (SELECT 1 FROM workers
-          WHERE status = 'active' AND last_heartbeat_at < now() - make_interval(secs => $1))
-    AS workers;
+  extract(epoch FROM (SELECT min(last_heartbeat_at) FROM workers WHERE status = 'active')
+    + make_interval(secs => $1) - now())::float8 AS workers) d;
 
 -- name: expire_leases
 -- Take back tasks whose lease ran out (worker died or hung): queue again, or fail past the limit.
