@@ -23,7 +23,8 @@ def build(
     policy: runtime.DeliveryPolicy | None = None,
 ) -> list[Loop]:
     """``[relay, sender]`` sharing one :class:`runtime.Alerting`; the relay wakes the sender
-    when it created deliveries."""
+    when it created deliveries (the idle sender sleeps until the first pending delivery is due,
+    at most ``SenderConfig.idle_interval``, so this wake-up is what sends a new one at once)."""
     alerting = runtime.Alerting(state.settings, state.plugins, policy)
     send = _Sender(state.db, alerting, sender_config)
     relay = outbox.OutboxRelay(state.db, alerting, relay_config, on_deliveries=send.wake)

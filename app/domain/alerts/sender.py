@@ -6,6 +6,13 @@ holding a connection, then records the outcome in a second short transaction. If
 dies mid-send, the lease runs out and another pass retries: delivery is at least once, and the
 ``webhook-id`` is the same every time so receivers can deduplicate.
 
+Idle, a pass that found nothing due reads when the first pending delivery is (its
+``next_attempt_at``: a retry's backoff, a grouped alert's window) and the sender sleeps until
+then, at most ``idle_interval``. Deliveries are created only by the outbox relay, which runs in
+the leader and wakes the sender of its own process when it created some
+(:mod:`app.domain.alerts.loops`); any replica's sender may send them, so the other replicas need
+no NOTIFY and wake on their own schedule.
+
 Rules (``docs/alerts.md``): retries back off exponentially with jitter (``Retry-After`` is
 honoured), a delivery is given up after ``max_attempts``; a channel is disabled — and its pending
 deliveries cancelled — after ``disable_after_failures`` consecutive failed attempts spanning
@@ -31,6 +38,9 @@ from app.hooks.types import AlertChannelType
 
 log = structlog.get_logger("kiln.alerts")
 
+MIN_SLEEP = 0.01
+"""The shortest sleep until a due time: the clocks of Python and Postgres are not the same."""
+
 CLAIM = """
 UPDATE alert_deliveries d SET attempts = d.attempts + 1,
        next_attempt_at = now() + make_interval(secs => $2)
@@ -43,6 +53,15 @@ WHERE (d.tenant_id, d.id) IN (
   AND c.tenant_id = d.tenant_id AND c.id = d.channel_id
 RETURNING d.tenant_id, d.id, d.channel_id, d.webhook_id, d.event, d.event_count, d.payload,
           d.attempts, c.type, c.config, c.secrets, now() AS started_at
+"""
+# Seconds until the first delivery CLAIM could take is due (<= 0: due; NULL: none): the first
+# rows of alert_deliveries_due, skipping those of disabled channels.
+NEXT_DUE_IN = """
+SELECT extract(epoch FROM p.next_attempt_at - now())::float8 FROM alert_deliveries p
+WHERE p.status = 'pending' AND EXISTS (
+  SELECT FROM alert_channels e WHERE e.tenant_id = p.tenant_id AND e.id = p.channel_id
+                                 AND e.enabled)
+ORDER BY p.next_attempt_at LIMIT 1
 """
 # Outcomes lock the channel first, then deliveries: one lock order, so concurrent outcomes of
 # one channel (and the cancellation of its pending deliveries) cannot deadlock.
@@ -92,6 +111,10 @@ class SenderConfig(LoopConfig):
     lease_slack: float = 30.0
     """Added to the attempt timeout: how long a claimed delivery waits before another pass
     assumes its sender died and retries it."""
+    idle_interval: float | None = 10.0
+    """The longest sleep after a pass that found nothing due; it sleeps until the first pending
+    delivery's ``next_attempt_at`` when that is sooner. New deliveries wake it at once (the
+    relay calls :meth:`Loop.wake` of its process's sender), so this is only the backstop."""
 
 
 async def record_outcome(
@@ -142,12 +165,24 @@ class DeliverySender(Loop):
         self.batch_size = self.sender_config.batch
         self.db = db
         self.alerting = alerting
+        self._due_in: float | None = None  # seconds to the first pending delivery, last pass
+
+    def idle_delay(self) -> float:
+        """Until the first pending delivery is due, at most ``idle_interval``; ``interval``
+        when one is due already (held by another replica's pass: do not spin)."""
+        cap = self.config.idle_interval or self.config.interval
+        due_in = self._due_in
+        if due_in is None:
+            return cap
+        return min(cap, self.config.interval if due_in <= 0 else max(MIN_SLEEP, due_in))
 
     async def run_once(self) -> int:
         """Send one batch of due deliveries; returns how many attempts it made."""
         lease = self.alerting.timeout * 2 + self.sender_config.lease_slack
         async with self.db.raw(tenancy.ENGINE) as conn:
             rows = await conn.fetch(CLAIM, self.sender_config.batch, lease)
+            if not rows:  # an idle pass: when to look again (alert_deliveries_due, first row)
+                self._due_in = await conn.fetchval(NEXT_DUE_IN)
         if not rows:
             return 0
         types = {name: kind for name, (_, kind) in (await self.alerting.channel_types()).items()}
