@@ -72,10 +72,16 @@ WHERE tenant_id = $1 AND id = $2 AND lease_id = $3 AND status = 'running'
 RETURNING deadline_at;
 
 -- name: touch_worker
--- Record a sign of life from a worker; no row means the worker is unknown or stopped.
-UPDATE workers SET last_heartbeat_at = now(), status = 'active'
-WHERE tenant_id = $1 AND id = $2 AND status <> 'stopped'
-RETURNING actions, slots, labels;
+-- Record a sign of life from a worker; no row means the worker is unknown or stopped. The row is
+-- written at most once a second: a worker's concurrent polls would otherwise queue on its row
+-- lock for the rest of each other's claim transaction (and each write is a row version).
+WITH touched AS (
+  UPDATE workers SET last_heartbeat_at = now(), status = 'active'
+  WHERE tenant_id = $1 AND id = $2 AND status <> 'stopped'
+    AND (status <> 'active' OR last_heartbeat_at < now() - interval '1 second')
+)
+SELECT actions, slots, labels FROM workers
+WHERE tenant_id = $1 AND id = $2 AND status <> 'stopped';
 
 -- name: extend_leases
 -- Heartbeat: extend the leases the worker still holds; the others are missing from the result.

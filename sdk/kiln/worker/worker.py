@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import logging
+import math
 import signal
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kiln import _log, durations, errors, protocol, workflow
-from kiln.worker import batching, heartbeat, pool, runtime
+from kiln.worker import batching, claim_ahead, heartbeat, pool, runtime
 from kiln.worker.execution import Execution
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ MAX_LOG_MESSAGE = 10_000
 _POLL_RETRY_MAX = 30.0
 MAX_SLOTS = 10_000  # the server's limits
 MAX_POLL_TASKS = 1000
+MAX_POLLS_IN_FLIGHT = 2  # while there is a backlog and claim-ahead: see _poll_size
 
 
 class Worker:
@@ -62,6 +65,12 @@ class Worker:
         self._force = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._running: dict[str, Execution] = {}
+        self._ready: collections.deque[protocol.Assignment] = collections.deque()
+        """Claimed ahead of a free slot (leases heartbeated): started as slots free."""
+        self._asked = 0  # tasks asked for by the polls in flight
+        self._ahead = claim_ahead.ClaimAhead(slots)
+        self._backlog = False  # the last poll came back full: more work is likely queued
+        self._threads: pool.DaemonThreadPool | None = None
         self._leases = heartbeat.LeaseTable()
         self._fatal: BaseException | None = None
         self._results = batching.Batcher[protocol.Result](
@@ -155,7 +164,7 @@ class Worker:
 
     async def _serve(self) -> None:
         assert self._registration is not None
-        threads = pool.DaemonThreadPool(self.slots)
+        threads = self._threads = pool.DaemonThreadPool(self.slots)
         beats = heartbeat.Heartbeater(
             self._client.transport, self._worker_id,
             float(self._registration["heartbeat_interval"]), self._leases,
@@ -163,16 +172,18 @@ class Worker:
             on_fatal=lambda exc: self._threadsafe(self._fail, exc))
         await asyncio.to_thread(beats.start)
         senders = [asyncio.create_task(self._results.run()), asyncio.create_task(self._logs.run())]
-        poller = asyncio.create_task(self._poll_loop(threads))
+        pollers = [asyncio.create_task(self._poll_loop(lane))
+                   for lane in range(MAX_POLLS_IN_FLIGHT)]
         stop_wait = asyncio.create_task(self._stop.wait())
         try:
-            await asyncio.wait([poller, stop_wait], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([*pollers, stop_wait], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            stop_wait.cancel()
-            poller.cancel()
-            await asyncio.gather(poller, stop_wait, return_exceptions=True)
-            if poller.done() and not poller.cancelled() and poller.exception() is not None:
-                self._fatal = self._fatal or poller.exception()
+            for waiter in (*pollers, stop_wait):
+                waiter.cancel()
+            await asyncio.gather(*pollers, stop_wait, return_exceptions=True)
+            for poller in pollers:
+                if not poller.cancelled() and poller.exception() is not None:
+                    self._fatal = self._fatal or poller.exception()
             await self._drain()
             self._results.close()
             self._logs.close()
@@ -194,59 +205,105 @@ class Worker:
         self._fatal = self._fatal or exc
         self._stop.set()
 
-    async def _poll_loop(self, threads: pool.DaemonThreadPool) -> None:
+    def _poll_size(self, lane: int) -> int:
+        """How many tasks poller ``lane`` asks for now (0: it waits).
+
+        The worker holds up to ``slots`` plus its claim-ahead (:mod:`kiln.worker.claim_ahead`)
+        tasks: running, waiting for a slot, or asked for by a poll in flight. While polls come
+        back full and there is claim-ahead, two polls share that window, each asking for half,
+        so one is on its way while the tasks of the other run; otherwise one poll asks for all
+        that is free (and may wait at the server for work).
+        """
+        # Results the server has not accepted yet count against the slots beyond two slots'
+        # worth: claiming runs ahead of reporting only that far, so a slow results path
+        # cannot pile up finished tasks whose leases nobody extends, and a DAG's children
+        # (released by those results) are not overtaken by ever more roots.
+        unreported = max(0, self._results.outstanding() - 2 * self.slots)
+        window = self.slots + self._ahead.tasks()
+        free = window - len(self._running) - len(self._ready) - self._asked - unreported
+        most = min(MAX_POLL_TASKS, self.slots)  # the server leases at most slots per poll
+        if not (self._backlog and window > self.slots):
+            return min(free, most) if lane == 0 else 0
+        share = min(most, math.ceil(window / MAX_POLLS_IN_FLIGHT))
+        # A poll for a few tasks costs nearly as much as one for many: wait for half a share.
+        return min(free, share) if free >= max(1, share // 2) else 0
+
+    async def _poll_loop(self, lane: int) -> None:
         delay = 0.0
+        loop = asyncio.get_running_loop()
         while not self._stop.is_set():
-            # Results the server has not accepted yet count against the slots beyond two slots'
-            # worth: claiming runs ahead of reporting only that far, so a slow results path
-            # cannot pile up finished tasks whose leases nobody extends, and a DAG's children
-            # (released by those results) are not overtaken by ever more roots.
-            unreported = max(0, self._results.outstanding() - 2 * self.slots)
-            free = self.slots - len(self._running) - unreported
-            if free <= 0:
+            ask = self._poll_size(lane)
+            if ask <= 0:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
                 continue
+            # Only the first poller waits at the server for work; the second is for a backlog.
+            wait = self._wait if lane == 0 else 0.0
+            self._asked += ask
+            sent = loop.time()
             try:
                 assignments = await protocol.poll(self._client.transport, self._worker_id(),
-                                                  min(free, MAX_POLL_TASKS), self._wait)
+                                                  ask, wait)
             except errors.NotFoundError:
                 _log.event(logging.WARNING, "worker_unknown", worker_id=self.id)
-                await self._register_worker()
+                if lane == 0:
+                    await self._register_worker()
+                else:
+                    self._backlog = False
                 continue
             except (errors.ServerUnavailableError, errors.ApiError) as exc:
                 if isinstance(exc, errors.ApiError) and exc.status < 500:
                     raise
+                self._backlog = False
                 delay = min(_POLL_RETRY_MAX, max(1.0, delay * 2))
                 _log.event(logging.WARNING, "poll_failed", retry_in=delay, error=exc)
                 await _wait_or(self._stop, delay)
                 continue
+            finally:
+                self._asked -= ask
             delay = 0.0
+            self._ahead.poll_returned(loop.time() - sent, ask, len(assignments))
+            self._backlog = len(assignments) >= ask
             for assignment in assignments:
-                self._begin(assignment, threads)
+                self._leases.add(assignment["task_run_id"], assignment["lease_id"])
+                self._ready.append(assignment)
+            self._fill_slots()
+            self._slot_freed.set()  # the other poller re-checks: the backlog may have changed
 
-    def _begin(self, assignment: protocol.Assignment, threads: pool.DaemonThreadPool) -> None:
+    def _fill_slots(self) -> None:
+        """Start tasks waiting for a slot while slots are free."""
+        while self._ready and len(self._running) < self.slots:
+            self._begin(self._ready.popleft())
+
+    def _begin(self, assignment: protocol.Assignment) -> None:
         task = self.tasks.get(assignment["action"])
         if self._stop.is_set() or task is None:
             # Claimed but not started: hand it straight back to the queue.
             if task is None:
                 _log.event(logging.ERROR, "unknown_action", action_name=assignment["action"])
-            self._results.add({"task_run_id": assignment["task_run_id"],
-                               "lease_id": assignment["lease_id"], "status": "released"})
+            self._release(assignment["task_run_id"], assignment["lease_id"])
             return
         lease: protocol.Lease = {"task_run_id": assignment["task_run_id"],
                                  "lease_id": assignment["lease_id"]}
         execution = Execution(task, assignment, self._log_sink(assignment),
                               runtime.WorkerRuntime(self._client, self._worker_id, lease))
-        self._leases.add(execution.task_run_id, execution.lease_id)
         self._running[execution.task_run_id] = execution
-        execution.runner = asyncio.create_task(self._execute(execution, threads))
+        execution.runner = asyncio.create_task(self._execute(execution))
 
-    async def _execute(self, execution: Execution, threads: pool.DaemonThreadPool) -> None:
+    def _release(self, task_run_id: str, lease_id: str) -> None:
+        """Hand a task back to the queue (the server queues it again at once)."""
+        self._leases.remove(task_run_id)
+        self._results.add({"task_run_id": task_run_id, "lease_id": lease_id,
+                           "status": "released"})
+
+    async def _execute(self, execution: Execution) -> None:
+        assert self._threads is not None
         _log.event(logging.DEBUG, "task_started", action_name=execution.task.action,
                    task_run_id=execution.task_run_id, attempt=execution.ctx.attempt)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
-            result = await execution.run(threads)
+            result = await execution.run(self._threads)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug in the SDK must not take the worker down with it
@@ -255,11 +312,20 @@ class Worker:
         finally:
             self._running.pop(execution.task_run_id, None)
             self._leases.remove(execution.task_run_id)
+            self._ahead.task_ran(loop.time() - started)
+            self._fill_slots()
             self._slot_freed.set()
         if result is not None:
             self._results.add(result)
 
     def _cancel(self, task_run_ids: list[str]) -> None:
+        cancelled = set(task_run_ids)
+        waiting = [a for a in self._ready if a["task_run_id"] in cancelled]
+        for assignment in waiting:  # not started: just forget it (the server already has)
+            self._ready.remove(assignment)
+            self._leases.remove(assignment["task_run_id"])
+        if waiting:
+            self._slot_freed.set()  # room in the claim-ahead window
         for task_run_id in task_run_ids:
             execution = self._running.get(task_run_id)
             if execution is not None and not execution.cancel_requested:
@@ -269,6 +335,9 @@ class Worker:
                 execution.cancel()
 
     async def _drain(self) -> None:
+        while self._ready:  # claimed ahead, never started
+            assignment = self._ready.popleft()
+            self._release(assignment["task_run_id"], assignment["lease_id"])
         runners = {e.runner for e in self._running.values() if e.runner is not None}
         if runners:
             _log.event(logging.INFO, "worker_draining", running=len(runners),
@@ -288,11 +357,9 @@ class Worker:
             # graceful stop is not a lost lease). Its runner is cancelled and reports nothing.
             _log.event(logging.WARNING, "task_abandoned", action_name=execution.task.action,
                        task_run_id=execution.task_run_id)
-            self._leases.remove(execution.task_run_id)
             if execution.runner is not None:
                 execution.runner.cancel()
-            self._results.add({"task_run_id": execution.task_run_id,
-                               "lease_id": execution.lease_id, "status": "released"})
+            self._release(execution.task_run_id, execution.lease_id)
 
     async def _unregister(self) -> None:
         if self.id is None:

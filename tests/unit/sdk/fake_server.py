@@ -48,6 +48,8 @@ class FakeServer:
     status_overrides: dict[str, list[int]] = field(default_factory=dict)
     api_key: str = "test-key"
     on_poll: Any = None
+    polls_in_flight: int = 0
+    max_polls_in_flight: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -248,6 +250,18 @@ class FakeServer:
 
     # -- long-poll -----------------------------------------------------------------------------
     async def _poll(self, worker_id: str, body: dict[str, Any]) -> httpx.Response:
+        with self._lock:
+            self.polls_in_flight += 1
+            self.max_polls_in_flight = max(self.max_polls_in_flight, self.polls_in_flight)
+        try:
+            # A yield, as a network hop would: a worker's other poller gets to send meanwhile.
+            await asyncio.sleep(0)
+            return await self._poll_once(worker_id, body)
+        finally:
+            with self._lock:
+                self.polls_in_flight -= 1
+
+    async def _poll_once(self, worker_id: str, body: dict[str, Any]) -> httpx.Response:
         parked = Parked(asyncio.get_running_loop(), asyncio.Event())
         loop = parked.loop
         deadline = loop.time() + body["wait"]
