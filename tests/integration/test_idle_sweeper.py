@@ -129,3 +129,23 @@ async def test_an_expiring_lease_is_taken_back_without_waiting_for_the_idle_cap(
     [again] = await eventually(lambda: p.poll(client, key, worker, max_tasks=1, wait=1), 30)
     assert again["task_run_id"] == task["task_run_id"]
     assert again["attempt"] == 2
+
+
+async def test_a_replay_that_only_sets_a_dag_timer_wakes_a_quiet_sweeper(client, key, sweeper):
+    definition = {"name": "cond", "tasks": [
+        {"name": "a"}, {"name": "b", "parents": ["a"], "wait_for": [{"sleep_for": 1}]}]}
+    await p.register_workflow(client, key, definition)
+    worker = await p.register_worker(client, key, ["cond:a", "cond:b"])
+    run = await p.trigger(client, key, "cond")
+    for name in ("a", "b"):
+        [task] = await eventually(lambda: p.poll(client, key, worker, max_tasks=1, wait=1), 30)
+        assert task["task"] == name
+        await p.succeed(client, key, worker, task, {})
+    await eventually(lambda: asyncio.sleep(0, sweeper.idle and not sweeper.busy), 30)
+    # Replaying b queues nothing (kiln_queue stays silent): it only opens b's sleep again,
+    # whose kiln_sweeps wakes the sweeper to read the new timer.
+    response = await client.post(f"/api/v1/runs/{run['id']}/replay", headers=key,
+                                 json={"from_task": "b"})
+    assert response.status_code in (200, 201), response.text
+    [again] = await eventually(lambda: p.poll(client, key, worker, max_tasks=1, wait=1), 30)
+    assert again["task"] == "b"
