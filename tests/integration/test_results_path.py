@@ -6,6 +6,7 @@ each result's error and traceback; the change feed's notification built in SQL b
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -82,7 +83,7 @@ async def test_a_multi_leaf_run_with_a_failed_a_cancelled_and_a_skipped_task_is_
     client, key, owner_db
 ):
     worker = await _setup(client, key, MULTI_LEAF)
-    run = await p.trigger(client, key, "leaves")
+    run = await p.trigger(client, key, "leaves", metadata={"team": "core"})
     roots = await _take(client, key, worker, {"a", "ok", "f"})
     await p.report(client, key, worker, [_ok(roots["a"], {"skip": True})])
     middle = await _take(client, key, worker, {"ok2"})  # s is skipped, never leased
@@ -103,6 +104,14 @@ async def test_a_multi_leaf_run_with_a_failed_a_cancelled_and_a_skipped_task_is_
         "select status, pending_tasks, finished_at is not null as finished, error, output"
         " from workflow_runs where id = $1", uuid.UUID(run["id"]))
     assert (row["status"], row["pending_tasks"], row["finished"]) == ("failed", 0, True)
+    # The run's event is written by count_down_runs, after the batch's task events, with their
+    # time and the payload write_outbox would have built.
+    events = await owner_db.fetch("select event, payload from outbox order by id")
+    assert [e["event"] for e in events] == ["task.failed", "run.failed"]
+    task_event, run_event = (json.loads(e["payload"]) for e in events)
+    assert run_event == {
+        "event": "run.failed", "run_id": run["id"], "workflow": "leaves", "status": "failed",
+        "error": "f: boom", "metadata": {"team": "core"}, "at": task_event["at"]}
 
 
 async def test_a_run_with_a_skipped_leaf_and_no_failure_succeeds_with_its_leaves_output(

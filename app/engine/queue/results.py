@@ -25,6 +25,9 @@ DEFAULT_EVENTS = frozenset({
     "run.succeeded", "run.failed", "run.cancelled", "task.failed", "task.retrying",
     "task.cancelled", "task.timed_out", "worker.lost",
 })
+RUN_EVENTS = ("run.succeeded", "run.failed", "run.cancelled")
+"""A finished run's event: ``run.<status>``, written by ``count_down_runs`` itself (the payload
+and the rules of :func:`write_outbox`, in SQL)."""
 SUBSCRIBED_ONLY = frozenset({"run.succeeded"})
 """Events written (when not in the engine's ``events``: no plugin implements their hook) only
 for tenants with an alert channel subscribed to them: ``run.succeeded`` is one row per run, and
@@ -190,20 +193,16 @@ async def propagate(
             for r in await conn.fetch(queries.get("cancel_named_tasks"), cancel_tenants,
                                       cancel_runs, cancel_names, cancel_reasons)
         ]
-    outbox = _task_events(changes, events)
+    at = _now()
+    await write_outbox(conn, _task_events(changes, events), events, at=at)
     hooks: list[Change] = []
-    if finished:
-        runs = await conn.fetch(queries.get("count_down_runs"),
-                                [c.tenant_id for c in finished], [c.run_id for c in finished])
-        for run in runs:
-            name = f"run.{run['status']}"
-            if run["pending_tasks"] == 0 and (name in events or name in SUBSCRIBED_ONLY):
-                outbox.append((run["tenant_id"], f"run.{run['status']}", {
-                    "run_id": str(run["id"]), "workflow": run["workflow_name"],
-                    "status": run["status"], "error": run["error"], "metadata": run["metadata"],
-                }))
+    if finished:  # after the task events: a finished run's event is written here
+        runs = await conn.fetch(
+            queries.get("count_down_runs"), [c.tenant_id for c in finished],
+            [c.run_id for c in finished], [n for n in RUN_EVENTS if n in events],
+            [n for n in RUN_EVENTS if n in SUBSCRIBED_ONLY and n not in events], at,
+        )
         hooks = await _on_failure_due(cache, conn, runs)
-    await write_outbox(conn, outbox, events)
     if hooks or decided:
         await propagate(cache, conn, [*hooks, *decided_changes(decided)], events)
 
@@ -280,13 +279,14 @@ def _task_events(
 
 async def write_outbox(
     conn: asyncpg.Connection, events: list[tuple[uuid.UUID, str, dict[str, Any]]],
-    wanted: frozenset[str] = DEFAULT_EVENTS,
+    wanted: frozenset[str] = DEFAULT_EVENTS, *, at: str | None = None,
 ) -> None:
     """Write ``events``; those in :data:`SUBSCRIBED_ONLY` but not ``wanted`` only for tenants
-    with a channel subscribed to them."""
+    with a channel subscribed to them. (``count_down_runs`` writes the run events the same way:
+    change both together.)"""
     if not events:
         return
-    at = _now()
+    at = at or _now()
     await conn.execute(
         queries.get("write_outbox"), [tenant for tenant, _, _ in events],
         [name for _, name, _ in events],

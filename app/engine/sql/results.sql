@@ -106,36 +106,57 @@ RETURNING t.tenant_id, t.id, t.run_id, t.task_name;
 
 -- name: count_down_runs
 -- Subtract finished tasks from their runs; a run reaching zero gets its final status, output and
--- error from one pass over its tasks (no pass at all for the others: the sub-select's condition
--- on the run alone is a one-time filter). The sub-select stays in SET, evaluated per updated
--- row: a run updated concurrently is re-read after its lock (READ COMMITTED) and so decided
--- from its current count.
-UPDATE workflow_runs w SET
-  pending_tasks = w.pending_tasks - d.n,
-  (status, output, error) = (
-    SELECT
-      CASE WHEN w.pending_tasks - d.n > 0 THEN w.status
-           WHEN bool_or(t.status = 'failed') FILTER (WHERE t.kind = 'task') THEN 'failed'
-           WHEN bool_or(t.status = 'cancelled') FILTER (WHERE t.kind = 'task') THEN 'cancelled'
-           ELSE 'succeeded' END,
-      CASE WHEN w.pending_tasks - d.n > 0 THEN w.output
-           ELSE jsonb_object_agg(t.task_name, t.output)
-                  FILTER (WHERE t.is_leaf AND t.status = 'succeeded') END,
-      CASE WHEN w.pending_tasks - d.n > 0 THEN w.error
-           ELSE string_agg(t.task_name || ': ' || t.error, '; ' ORDER BY t.finished_at)
-                  FILTER (WHERE t.status = 'failed' AND t.kind = 'task') END
-    FROM task_runs t
-    WHERE w.pending_tasks - d.n <= 0 AND t.tenant_id = w.tenant_id AND t.run_id = w.id),
-  finished_at = CASE WHEN w.pending_tasks - d.n > 0 THEN NULL ELSE now() END
-FROM (
-  SELECT tenant_id, run_id, count(*)::int AS n
-  FROM unnest($1::uuid[], $2::uuid[]) AS x(tenant_id, run_id)
-  GROUP BY 1, 2
-) AS d
-WHERE w.tenant_id = ANY($1::uuid[]) AND w.id = ANY($2::uuid[])
-  AND w.tenant_id = d.tenant_id AND w.id = d.run_id
-RETURNING w.tenant_id, w.id, w.version_id, w.workflow_name, w.status, w.pending_tasks, w.error,
-  w.metadata;
+-- error, and its run.<status> outbox event. The final status, output and error come from one pass
+-- over the run's tasks, and none for the others (the sub-select's condition on the run alone is
+-- a one-time filter). The sub-select stays in SET, evaluated per updated row: a run updated
+-- concurrently is re-read after its lock (READ COMMITTED) and decided from its current count.
+-- The event (write_outbox's rules and payload, in SQL: $3 the run events always written, $4 those
+-- written only for a tenant with an enabled alert channel wanting them, $5 its time) sends
+-- ``kiln_outbox`` at commit when written; ``notified`` runs because the final WHERE reads it.
+WITH counted AS (
+  UPDATE workflow_runs w SET
+    pending_tasks = w.pending_tasks - d.n,
+    (status, output, error) = (
+      SELECT
+        CASE WHEN w.pending_tasks - d.n > 0 THEN w.status
+             WHEN bool_or(t.status = 'failed') FILTER (WHERE t.kind = 'task') THEN 'failed'
+             WHEN bool_or(t.status = 'cancelled') FILTER (WHERE t.kind = 'task') THEN 'cancelled'
+             ELSE 'succeeded' END,
+        CASE WHEN w.pending_tasks - d.n > 0 THEN w.output
+             ELSE jsonb_object_agg(t.task_name, t.output)
+                    FILTER (WHERE t.is_leaf AND t.status = 'succeeded') END,
+        CASE WHEN w.pending_tasks - d.n > 0 THEN w.error
+             ELSE string_agg(t.task_name || ': ' || t.error, '; ' ORDER BY t.finished_at)
+                    FILTER (WHERE t.status = 'failed' AND t.kind = 'task') END
+      FROM task_runs t
+      WHERE w.pending_tasks - d.n <= 0 AND t.tenant_id = w.tenant_id AND t.run_id = w.id),
+    finished_at = CASE WHEN w.pending_tasks - d.n > 0 THEN NULL ELSE now() END
+  FROM (
+    SELECT tenant_id, run_id, count(*)::int AS n
+    FROM unnest($1::uuid[], $2::uuid[]) AS x(tenant_id, run_id)
+    GROUP BY 1, 2
+  ) AS d
+  WHERE w.tenant_id = ANY($1::uuid[]) AND w.id = ANY($2::uuid[])
+    AND w.tenant_id = d.tenant_id AND w.id = d.run_id
+  RETURNING w.tenant_id, w.id, w.version_id, w.workflow_name, w.status, w.pending_tasks, w.error,
+    w.metadata
+), written AS (
+  INSERT INTO outbox (tenant_id, event, payload)
+  SELECT c.tenant_id, 'run.' || c.status, jsonb_build_object('event', 'run.' || c.status,
+    'run_id', c.id, 'workflow', c.workflow_name, 'status', c.status, 'error', c.error,
+    'metadata', c.metadata, 'at', $5::text)
+  FROM counted c
+  WHERE c.pending_tasks = 0 AND ('run.' || c.status = ANY($3::text[])
+    OR ('run.' || c.status = ANY($4::text[]) AND EXISTS (
+      SELECT 1 FROM alert_channels a
+      WHERE a.tenant_id = c.tenant_id AND a.enabled AND 'run.' || c.status = ANY(a.events))))
+  RETURNING 1
+), notified AS (
+  SELECT pg_notify('kiln_outbox', '') WHERE EXISTS (SELECT FROM written)
+)
+SELECT c.tenant_id, c.id, c.version_id, c.workflow_name, c.status, c.pending_tasks
+FROM counted c
+WHERE (SELECT count(*) FROM notified) >= 0;
 
 -- name: on_failure_due
 -- On-failure tasks of runs whose other tasks all finished: queue them when a task failed, else
