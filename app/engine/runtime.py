@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING
 
+import asyncpg
 import structlog
 
 from app.core.errors import NotFound
@@ -52,6 +53,10 @@ class Engine:
         # Per worker whose next claim offers the flow lane first: (claims since the plain lane
         # was asked, whether it had work then). See _next_lane.
         self._flow_first: dict[uuid.UUID, tuple[int, bool]] = {}
+        self._workers: dict[tuple[uuid.UUID, uuid.UUID], asyncpg.Record] = {}
+        """Actions, slots and labels per (tenant, worker): fixed at registration (registering
+        again makes a new worker), so a known worker's poll needs no statement of its own —
+        the claim statement checks that it is not stopped and records its sign of life."""
 
     def use_plugins(self, pm: pluggy.PluginManager, hook_timeout: float = 5.0) -> None:
         """Take rate-limit strategies from ``pm`` (``register_rate_limit_strategies``); without
@@ -97,6 +102,7 @@ class Engine:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(wait, self.config.max_poll_wait)
         flow: flow_claim.FlowContext | None = None
+        first_pass = True
         with self.dispatcher.waiter(tenant_id) as woken:
             while True:
                 woken.clear()
@@ -104,22 +110,33 @@ class Engine:
                     return []
                 async with self.db.raw(TenantContext(tenant_id)) as conn:
                     # Checked on every pass: a worker stopped while its poll was parked must not
-                    # be handed tasks it will never run.
-                    worker = await claim.touch_worker(conn, tenant_id, worker_id)
-                    if worker is None and flow is not None:
-                        return []
-                    if worker is None:
-                        raise NotFound(f"worker {worker_id} is not registered (or stopped)")
+                    # be handed tasks it will never run. The plain claim checks it itself; the
+                    # flow lane, when it goes first, does not.
+                    flow_first = worker_id in self._flow_first
+                    worker = self._workers.get((tenant_id, worker_id))
+                    if worker is None or flow_first:
+                        worker = await claim.touch_worker(conn, tenant_id, worker_id)
+                        if worker is None and flow is not None:
+                            return []
+                        if worker is None:
+                            self._workers.pop((tenant_id, worker_id), None)
+                            raise NotFound(f"worker {worker_id} is not registered (or stopped)")
+                        self._remember_worker(tenant_id, worker_id, worker)
                     if flow is None:
                         actions, limit = list(worker["actions"]), min(max_tasks, worker["slots"])
                         flow = flow_claim.FlowContext(
                             worker_id, dict(worker["labels"] or {}), self.rotation,
                             self.rate_strategies, self.config.preference_delay, self.events)
-                    flow_first = worker_id in self._flow_first
                     claimed = await claim.claim(
                         self.specs, conn, tenant_id, worker_id, actions, limit,
                         self.config.lease_seconds, flow, flow_first,
                     )
+                if claimed.worker_gone:
+                    self._workers.pop((tenant_id, worker_id), None)
+                    if first_pass:
+                        raise NotFound(f"worker {worker_id} is not registered (or stopped)")
+                    return claimed.tasks
+                first_pass = False
                 self._next_lane(worker_id, flow_first, claimed)
                 tasks = claimed.tasks
                 remaining = deadline - loop.time()
@@ -140,6 +157,13 @@ class Engine:
                 except TimeoutError:
                     if claimed.retry_in is None or loop.time() >= deadline:
                         return []
+
+    def _remember_worker(
+        self, tenant_id: uuid.UUID, worker_id: uuid.UUID, worker: asyncpg.Record
+    ) -> None:
+        if len(self._workers) > 100_000:
+            self._workers.clear()
+        self._workers[(tenant_id, worker_id)] = worker
 
     PLAIN_RECHECK = 4
     """While the flow lane fills every claim, the plain lane is still asked every this many."""

@@ -126,3 +126,33 @@ async def test_idempotency_key_returns_the_same_run(client, worker_key):
                                  headers=headers)
     assert conflict.status_code == 422
     assert "Idempotency-Key" in conflict.json()["error"]["message"]
+
+
+async def test_a_known_worker_stopped_between_polls_claims_nothing(client, worker_key, owner_db):
+    # The second poll of a worker skips the touch statement (its actions are cached): the claim
+    # statement itself must refuse a stopped worker and leave the task queued.
+    await p.register_workflow(client, worker_key, {"name": "one", "tasks": [{"name": "one"}]})
+    worker = await p.register_worker(client, worker_key, ["one:one"])
+    assert await p.poll(client, worker_key, worker) == []
+    run = await p.trigger(client, worker_key, "one")
+    (await client.delete(f"/api/v1/workers/{worker}", headers=worker_key)).raise_for_status()
+    reply = await client.post(f"/api/v1/workers/{worker}/poll", headers=worker_key,
+                              json={"max_tasks": 1, "wait": 0})
+    assert reply.status_code == 404
+    assert (await p.get_run(client, worker_key, run["id"]))["status"] == "queued"
+    assert await owner_db.fetchval("select count(*) from queue_items") == 1
+
+
+async def test_a_known_workers_poll_records_its_sign_of_life(client, worker_key, owner_db):
+    await p.register_workflow(client, worker_key, {"name": "one", "tasks": [{"name": "one"}]})
+    worker = await p.register_worker(client, worker_key, ["one:one"])
+    assert await p.poll(client, worker_key, worker) == []
+    # As if the sweeper had given it up: its next poll (claim statement only) revives it.
+    await owner_db.execute("update workers set status = 'lost',"
+                           " last_heartbeat_at = now() - interval '1 hour'")
+    await p.trigger(client, worker_key, "one")
+    (task,) = await p.poll(client, worker_key, worker)
+    row = await owner_db.fetchrow(
+        "select status, last_heartbeat_at > now() - interval '1 minute' as fresh from workers")
+    assert (row["status"], row["fresh"]) == ("active", True)
+    assert task["attempt"] == 1

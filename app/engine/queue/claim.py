@@ -45,6 +45,8 @@ class Claimed:
     """Flow-controlled tasks of these actions are queued."""
     plain: int | None = None
     """Plain tasks leased; None when the plain lane was not asked (the flow lane filled up)."""
+    worker_gone: bool = False
+    """The plain claim found the worker stopped (or unknown): nothing was leased."""
 
 
 async def claim(
@@ -54,8 +56,9 @@ async def claim(
 ) -> Claimed:
     """Lease up to ``limit`` tasks (in the caller's transaction).
 
-    Plain tasks come from ``queue_items`` in one statement that also says whether
-    flow-controlled tasks wait for these actions; only then does the flow lane run
+    Plain tasks come from ``queue_items`` in one statement that also checks (and touches) the
+    worker and says whether flow-controlled tasks wait for these actions; only then does the
+    flow lane run
     (:mod:`app.engine.flow.claim`). ``flow_first`` offers the flow lane first and asks the
     plain statement only for the slots it left (the engine picks the order per worker, so
     neither lane starves the other: ``Engine._next_lane``).
@@ -72,7 +75,10 @@ async def claim(
     if len(rows) < limit:
         found = await conn.fetch(queries.get("claim"), tenant_id, actions, limit - len(rows),
                                  worker_id, lease_seconds)
-        flow_waiting = flow_waiting or bool(found and found[0]["flow_waiting"])
+        if not found[0]["worker_alive"]:
+            return Claimed(await _assignments(cache, conn, tenant_id, rows), retry_in,
+                           flow_waiting, 0, worker_gone=True)
+        flow_waiting = flow_waiting or bool(found[0]["flow_waiting"])
         leased = [row for row in found if row["id"] is not None]
         plain = len(leased)
         rows.extend(leased)

@@ -1,11 +1,20 @@
 -- name: claim
 -- Take up to $3 ready plain tasks of the worker's actions in rank order (priority with aging) and
 -- lease them; mark their runs running and return what the tasks need of them (start_runs, in the
--- same round trip). Always one row more: flow_waiting says whether flow-controlled tasks of these
--- actions are queued too (then the row's task columns are NULL when nothing was leased).
-WITH candidates AS (
+-- same round trip). Only for a worker that is not stopped, whose sign of life it records like
+-- touch_worker (one round trip less per poll). Always one row more: worker_alive says whether
+-- the worker may claim at all, flow_waiting whether flow-controlled tasks of these actions are
+-- queued too (the row's task columns are NULL when nothing was leased).
+WITH alive AS (
+  SELECT EXISTS (SELECT 1 FROM workers
+                 WHERE tenant_id = $1 AND id = $4 AND status <> 'stopped') AS alive
+), touched AS (
+  UPDATE workers SET last_heartbeat_at = now(), status = 'active'
+  WHERE tenant_id = $1 AND id = $4 AND status <> 'stopped'
+    AND (status <> 'active' OR last_heartbeat_at < now() - interval '1 second')
+), candidates AS (
   SELECT q.tenant_id, q.id, q.rank
-  FROM unnest($2::text[]) AS a(action)
+  FROM alive CROSS JOIN unnest($2::text[]) AS a(action)
   CROSS JOIN LATERAL (
     SELECT tenant_id, id, rank FROM queue_items
     WHERE tenant_id = $1 AND action = a.action
@@ -13,6 +22,7 @@ WITH candidates AS (
     LIMIT $3
     FOR UPDATE SKIP LOCKED
   ) AS q
+  WHERE alive.alive
   ORDER BY q.rank, q.id
   LIMIT $3
 ), picked AS (
@@ -36,9 +46,10 @@ WITH candidates AS (
   WHERE tenant_id = $1 AND id = ANY(ARRAY(SELECT l.run_id FROM leased l)) AND status = 'queued'
 )
 -- The run columns come from the statement's snapshot, before `started`: unchanged by it.
-SELECT l.*, r.workflow_name, r.input, r.metadata, r.version_id, w.flow_waiting
+SELECT l.*, r.workflow_name, r.input, r.metadata, r.version_id, w.flow_waiting, w.worker_alive
 FROM (SELECT EXISTS (SELECT 1 FROM flow_queue f
-                     WHERE f.tenant_id = $1 AND f.action = ANY($2::text[])) AS flow_waiting) AS w
+                     WHERE f.tenant_id = $1 AND f.action = ANY($2::text[])) AS flow_waiting,
+             (SELECT alive FROM alive) AS worker_alive) AS w
 LEFT JOIN leased l ON true
 LEFT JOIN LATERAL (
   SELECT workflow_name, input, metadata, version_id FROM workflow_runs
