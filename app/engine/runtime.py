@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 log = structlog.get_logger("kiln.engine")
 
 
+DEADLOCK_RETRIES = 3
+
+
 class Engine:
     def __init__(
         self, db: Database, config: EngineConfig,
@@ -201,10 +204,22 @@ class Engine:
     async def complete(
         self, tenant_id: uuid.UUID, worker_id: uuid.UUID, batch: list[results.Result]
     ) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-        async with self.db.raw(TenantContext(tenant_id)) as conn:
-            accepted, rejected = await results.complete(
-                self.specs, conn, tenant_id, worker_id, batch, self.events
-            )
+        for attempt in range(1, DEADLOCK_RETRIES + 1):
+            try:
+                async with self.db.raw(TenantContext(tenant_id)) as conn:
+                    accepted, rejected = await results.complete(
+                        self.specs, conn, tenant_id, worker_id, batch, self.events
+                    )
+                break
+            except asyncpg.DeadlockDetectedError:
+                # A worker sends two results batches at once (the SDK's results sender); their
+                # statements lock rows in index order, but should two of them ever lock a run
+                # or a child in opposite orders, Postgres aborts one: it changed nothing, so
+                # applying it again is safe.
+                if attempt == DEADLOCK_RETRIES:
+                    raise
+                log.warning("results batch deadlocked; applying it again",
+                            action="results.deadlock", attempt=attempt)
         outcome = {r.task_run_id: r.outcome for r in batch}
         if self.tracing is not None:
             await self.tracing.record_results(

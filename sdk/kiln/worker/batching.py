@@ -20,17 +20,19 @@ class Batcher(Generic[T]):
 
     A batch goes out when ``max_items`` are waiting or ``linger`` seconds after the first item,
     whichever comes first — a few milliseconds of lingering lets tasks finishing together share
-    one request. A send that fails because the server is away is retried with backoff; items the
-    server refuses (4xx) are dropped with an error log.
+    one request. Up to ``concurrency`` batches are in flight at once (items in no particular
+    order between them). A send that fails because the server is away is retried with backoff;
+    items the server refuses (4xx) are dropped with an error log.
     """
 
     def __init__(self, name: str, send: Callable[[list[T]], Awaitable[None]], *,
-                 max_items: int, linger: float,
+                 max_items: int, linger: float, concurrency: int = 1,
                  on_sent: Callable[[], None] | None = None) -> None:
         self.name = name
         self._send = send
         self.max_items = max_items
         self.linger = linger
+        self.concurrency = concurrency
         self._on_sent = on_sent
         self._items: list[T] = []
         self._in_flight = 0
@@ -68,6 +70,12 @@ class Batcher(Generic[T]):
         self._loop = asyncio.get_running_loop()
         if self.pending():
             self._wake.set()
+        await asyncio.gather(*(self._sender() for _ in range(self.concurrency)))
+        lost = self.pending()
+        if lost:
+            _log.event(logging.ERROR, "batch_lost", batch=self.name, items=lost)
+
+    async def _sender(self) -> None:
         delay = _RETRY_FIRST
         while not self._closing or self.pending():
             await self._wake.wait()
@@ -79,14 +87,12 @@ class Batcher(Generic[T]):
             if await self.flush():
                 delay = _RETRY_FIRST
             elif self._closing:
+                self._wake.set()  # the other senders try once more, then stop too
                 break
             else:
                 await asyncio.sleep(delay)
                 delay = min(_RETRY_MAX, delay * 2)
                 self._wake.set()
-        lost = self.pending()
-        if lost:
-            _log.event(logging.ERROR, "batch_lost", batch=self.name, items=lost)
 
     async def flush(self) -> bool:
         """Send everything waiting, ``max_items`` per request; False if the server was away
@@ -94,9 +100,12 @@ class Batcher(Generic[T]):
         while True:
             with self._lock:
                 batch, self._items = self._items[:self.max_items], self._items[self.max_items:]
-                self._in_flight = len(batch)
+                self._in_flight += len(batch)
+                more = bool(self._items)
             if not batch:
                 return True
+            if more:
+                self._wake.set()  # another sender may take the next batch meanwhile
             try:
                 await self._send(batch)
             except (errors.ServerUnavailableError, errors.ApiError) as exc:
@@ -111,7 +120,7 @@ class Batcher(Generic[T]):
                 return False
             finally:
                 with self._lock:
-                    self._in_flight = 0
+                    self._in_flight -= len(batch)
                 if self._on_sent is not None:
                     self._on_sent()
 

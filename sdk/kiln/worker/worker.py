@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kiln.standalone import Standalone
 
 RESULT_BATCH, RESULT_LINGER = 500, 0.005
+RESULT_SENDS = 2  # results requests in flight: one is applied while the next batch gathers
 LOG_BATCH, LOG_LINGER = 500, 0.2
 MAX_LOG_MESSAGE = 10_000
 _POLL_RETRY_MAX = 30.0
@@ -75,7 +76,7 @@ class Worker:
         self._fatal: BaseException | None = None
         self._results = batching.Batcher[protocol.Result](
             "results", self._send_results, max_items=RESULT_BATCH, linger=RESULT_LINGER,
-            on_sent=self._slot_freed.set)
+            concurrency=RESULT_SENDS, on_sent=self._slot_freed.set)
         self._logs = batching.Batcher[protocol.LogLine](
             "logs", self._send_logs, max_items=LOG_BATCH, linger=LOG_LINGER)
 

@@ -79,7 +79,7 @@ async def test_long_tasks_are_not_claimed_ahead(kiln, server):
             await slow.aio_run_many_no_wait([{} for _ in range(6)])
             await server.until(lambda: len(server.leases) == 2)
             await server.until(lambda: len(server.heartbeats) >= 3)  # time for more polls
-            assert len(server.leases) == 2 and server.max_polls_in_flight == 1
+            assert (len(server.leases), server.max_polls_in_flight) == (2, 1)
             release.set()
             await server.until(lambda: len(server.results) == 6)
     finally:

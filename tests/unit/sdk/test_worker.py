@@ -416,3 +416,32 @@ async def test_a_batcher_counts_items_until_the_server_accepted_them():
     batcher.close()
     await runner
     assert (batcher.outstanding(), sent, notified) == (0, [[1, 2], [3]], [1, 2])
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_a_batcher_keeps_up_to_its_concurrency_of_batches_in_flight(concurrency):
+    release = asyncio.Event()
+    in_flight: list[list[int]] = []
+    most = 0
+    sent: list[int] = []
+
+    async def send(batch: list[int]) -> None:
+        nonlocal most
+        in_flight.append(batch)
+        most = max(most, len(in_flight))
+        await release.wait()
+        in_flight.remove(batch)
+        sent.extend(batch)
+
+    batcher = Batcher[int]("t", send, max_items=2, linger=0, concurrency=concurrency)
+    runner = asyncio.create_task(batcher.run())
+    for item in range(6):
+        batcher.add(item)
+    for _ in range(20):  # the batcher's turns: it starts the sends it allows, and no more
+        await asyncio.sleep(0)
+    assert len(in_flight) == concurrency
+    assert batcher.outstanding() == 6
+    release.set()
+    batcher.close()
+    await runner
+    assert (most, sorted(sent), batcher.outstanding()) == (concurrency, list(range(6)), 0)
