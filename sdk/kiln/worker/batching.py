@@ -20,26 +20,29 @@ class Batcher(Generic[T]):
 
     A batch goes out when ``max_items`` are waiting or ``linger`` seconds after the first item,
     whichever comes first — a few milliseconds of lingering lets tasks finishing together share
-    one request. Up to ``concurrency`` batches are in flight at once (items in no particular
+    one request; with ``linger_while``, only while it says more items are coming (a worker
+    with nothing else running sends a result at once: nothing would join it). Up to ``concurrency`` batches are in flight at once (items in no particular
     order between them). A send that fails because the server is away is retried with backoff;
     items the server refuses (4xx) are dropped with an error log.
     """
 
     def __init__(self, name: str, send: Callable[[list[T]], Awaitable[None]], *,
                  max_items: int, linger: float, concurrency: int = 1,
+                 linger_while: Callable[[], bool] | None = None,
                  on_sent: Callable[[], None] | None = None) -> None:
         self.name = name
         self._send = send
         self.max_items = max_items
         self.linger = linger
         self.concurrency = concurrency
+        self._linger_while = linger_while
         self._on_sent = on_sent
         self._items: list[T] = []
         self._in_flight = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
-        self._full = asyncio.Event()
+        self._now = asyncio.Event()
         self._closing = False
 
     def add(self, item: T) -> None:
@@ -52,8 +55,9 @@ class Batcher(Generic[T]):
 
     def _signal(self, count: int) -> None:
         self._wake.set()
-        if count >= self.max_items:
-            self._full.set()
+        if count >= self.max_items or (self._linger_while is not None
+                                       and not self._linger_while()):
+            self._now.set()  # a lingering sender sends at once
 
     def pending(self) -> int:
         """How many items wait to be sent."""
@@ -79,11 +83,12 @@ class Batcher(Generic[T]):
         delay = _RETRY_FIRST
         while not self._closing or self.pending():
             await self._wake.wait()
-            if not self._closing and self.pending() < self.max_items:
+            if (not self._closing and self.pending() < self.max_items
+                    and (self._linger_while is None or self._linger_while())):
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._full.wait(), self.linger)
+                    await asyncio.wait_for(self._now.wait(), self.linger)
             self._wake.clear()
-            self._full.clear()
+            self._now.clear()
             if await self.flush():
                 delay = _RETRY_FIRST
             elif self._closing:

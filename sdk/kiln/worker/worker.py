@@ -76,7 +76,8 @@ class Worker:
         self._fatal: BaseException | None = None
         self._results = batching.Batcher[protocol.Result](
             "results", self._send_results, max_items=RESULT_BATCH, linger=RESULT_LINGER,
-            concurrency=RESULT_SENDS, on_sent=self._slot_freed.set)
+            concurrency=RESULT_SENDS, linger_while=lambda: bool(self._running),
+            on_sent=self._slot_freed.set)
         self._logs = batching.Batcher[protocol.LogLine](
             "logs", self._send_logs, max_items=LOG_BATCH, linger=LOG_LINGER)
 

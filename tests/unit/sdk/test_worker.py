@@ -445,3 +445,26 @@ async def test_a_batcher_keeps_up_to_its_concurrency_of_batches_in_flight(concur
     batcher.close()
     await runner
     assert (most, sorted(sent), batcher.outstanding()) == (concurrency, list(range(6)), 0)
+
+
+async def test_a_batcher_lingers_only_while_more_items_are_coming():
+    sent: list[list[int]] = []
+    more_coming = True
+    arrived = asyncio.Event()
+
+    async def send(batch: list[int]) -> None:
+        sent.append(batch)
+        arrived.set()
+
+    batcher = Batcher[int]("t", send, max_items=10, linger=60, linger_while=lambda: more_coming)
+    runner = asyncio.create_task(batcher.run())
+    batcher.add(1)
+    for _ in range(20):  # the batcher's turns: it lingers (for up to a minute)
+        await asyncio.sleep(0)
+    assert sent == []
+    more_coming = False  # e.g. the worker's last running task just finished
+    batcher.add(2)
+    await asyncio.wait_for(arrived.wait(), 5)
+    batcher.close()
+    await runner
+    assert sent == [[1, 2]]
