@@ -21,9 +21,10 @@ class Batcher(Generic[T]):
     A batch goes out when ``max_items`` are waiting or ``linger`` seconds after the first item,
     whichever comes first — a few milliseconds of lingering lets tasks finishing together share
     one request; with ``linger_while``, only while it says more items are coming (a worker
-    with nothing else running sends a result at once: nothing would join it). Up to ``concurrency`` batches are in flight at once (items in no particular
-    order between them). A send that fails because the server is away is retried with backoff;
-    items the server refuses (4xx) are dropped with an error log.
+    with nothing else running sends a result at once: nothing would join it). Up to
+    ``concurrency`` batches are in flight at once (items in no particular order between them).
+    A send that fails because the server is away is retried with backoff; items the server
+    refuses (4xx) are dropped with an error log.
     """
 
     def __init__(self, name: str, send: Callable[[list[T]], Awaitable[None]], *,
