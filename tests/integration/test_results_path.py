@@ -224,3 +224,84 @@ async def test_the_feed_notification_of_a_results_batch_is_what_feed_payload_bui
         assert received == []
     finally:
         await listener.close()
+
+
+SCANNED = """
+select r.id, r.status, r.output, r.error,
+  (select case when bool_or(t.status = 'failed') then 'failed'
+               when bool_or(t.status = 'cancelled') then 'cancelled' else 'succeeded' end
+   from task_runs t where t.run_id = r.id and t.kind = 'task') as scan_status,
+  (select jsonb_object_agg(t.task_name, t.output) from task_runs t
+   where t.run_id = r.id and t.is_leaf and t.status = 'succeeded') as scan_output,
+  (select string_agg(t.task_name || ': ' || t.error, '; ' order by t.finished_at)
+   from task_runs t where t.run_id = r.id and t.status = 'failed' and t.kind = 'task')
+    as scan_error
+from workflow_runs r where r.finished_at is not null
+"""
+"""Every finished run against the three-pass form count_down_runs had before."""
+
+
+async def _as_scanned(owner_db: asyncpg.Connection) -> int:
+    rows = await owner_db.fetch(SCANNED)
+    for row in rows:
+        assert (row["status"], row["output"], row["error"]) == (
+            row["scan_status"], row["scan_output"], row["scan_error"]), dict(row)
+    return len(rows)
+
+
+async def test_single_task_runs_finished_without_a_pass_match_their_tasks(
+    app, client, key, account, owner_db
+):
+    worker = await _setup(client, key, {"name": "one", "tasks": [{"name": "t"}]}, slots=50)
+    await _setup(client, key, {"name": "guarded", "tasks": [{"name": "t"}],
+                               "on_failure": {"name": "cleanup"}})
+    outputs: list[Any] = [{"a": [1, {"b": None}]}, None, [1, 2], "text", 0, {}]
+    response = await client.post("/api/v1/workflows/one/runs/bulk", headers=key,
+                                 json={"runs": [{} for _ in outputs]})
+    assert response.status_code == 201, response.text
+    guarded = await p.trigger(client, key, "guarded")
+    engine = app.state.engine
+    tenant, worker_id = uuid.UUID(account.tenant_id), uuid.UUID(worker)
+    claimed = await engine.poll(tenant, worker_id, 50, 0)
+    plain = [t for t in claimed if t.workflow == "one"]
+    assert len(plain) == len(outputs)
+    assert [t.workflow for t in claimed if t.workflow != "one"] == []  # other worker's action
+    batch = [results.Result(t.task_run_id, t.lease_id, "succeeded",
+                            json.dumps(output) if output is not None else None)
+             for t, output in zip(plain, outputs, strict=True)]
+    async with engine.db.raw(TenantContext(tenant)) as conn:
+        await results.complete(engine.specs, conn, tenant, worker_id, batch, engine.events)
+    runs = {r["id"]: r for r in await owner_db.fetch(
+        "select id, status, output, error, pending_tasks from workflow_runs"
+        " where workflow_name = 'one'")}
+    for task, output in zip(plain, outputs, strict=True):
+        run = runs[task.run_id]
+        assert (run["status"], run["pending_tasks"], run["error"]) == ("succeeded", 0, None)
+        assert json.loads(run["output"]) == {"t": output}
+    # A one-task workflow with an on-failure task is two tasks: decided by the pass.
+    other = await p.register_worker(client, key, ["guarded:t", "guarded:cleanup"])
+    task = (await p.poll(client, key, other))[0]
+    await p.succeed(client, key, other, task, {"ok": True})
+    done = await p.get_run(client, key, guarded["id"])
+    assert done["status"] == "succeeded"
+    assert done["output"] == {"t": {"ok": True}}
+    assert {t["name"]: t["status"] for t in done["tasks"]} == {
+        "t": "succeeded", "cleanup": "cancelled"}
+    assert await _as_scanned(owner_db) == len(outputs) + 1
+
+
+async def test_a_batch_reporting_one_task_twice_takes_the_output_the_task_kept(
+    app, client, key, account, owner_db
+):
+    worker = await _setup(client, key, {"name": "one", "tasks": [{"name": "t"}]})
+    await p.trigger(client, key, "one")
+    engine = app.state.engine
+    tenant, worker_id = uuid.UUID(account.tenant_id), uuid.UUID(worker)
+    (task,) = await engine.poll(tenant, worker_id, 10, 0)
+    batch = [results.Result(task.task_run_id, task.lease_id, "succeeded", json.dumps(n))
+             for n in (1, 2)]
+    async with engine.db.raw(TenantContext(tenant)) as conn:
+        accepted, _ = await results.complete(
+            engine.specs, conn, tenant, worker_id, batch, engine.events)
+    assert accepted == [task.task_run_id]
+    assert await _as_scanned(owner_db) == 1

@@ -62,6 +62,8 @@ class Change:
     workflow: str = ""
     event: str | None = None
     cascade: bool = False  # cancelled because an ancestor failed: no per-task event
+    output_json: str | None = None
+    output_known: bool = False  # output_json is the task's output (a worker's result)
 
 
 def _now() -> str:
@@ -83,12 +85,15 @@ async def complete(
         [r.retryable for r in results], worker_id, [r.traceback for r in results],
         feed.MAX_IDS,
     )
+    by_id = {r.task_run_id: r for r in results}
+    once = len(by_id) == len(results)  # else which output was applied is not known here
     changes = [
         Change(
             tenant_id=row["tenant_id"], task_run_id=row["id"], run_id=row["run_id"],
             task_name=row["task_name"], status=row["status"], action=row["action"],
             priority=row["priority"], attempt=row["attempt"], error=row["error"],
             version_id=row["version_id"], workflow=row["workflow_name"],
+            output_json=by_id[row["id"]].output_json, output_known=once,
         )
         for row in rows
     ]
@@ -156,11 +161,15 @@ async def propagate(
     cancel_names: list[str] = []
     cancel_reasons: list[str] = []
     freed: set[uuid.UUID] = set()
+    sole: set[uuid.UUID] = set()  # the only task of its run, succeeded: its run's outcome known
     conditioned = _ConditionedChildren()
     for change in changes:
         assert change.version_id is not None
         spec = await spec_for(cache, conn, change.tenant_id, change.version_id)
         task = spec.task(change.task_name)
+        if (change.status == "succeeded" and change.output_known and len(spec.tasks) == 1
+                and task.is_leaf):
+            sole.add(change.task_run_id)
         if spec.flow is not None and spec.flow.active:
             # Flow control: a task of this workflow left `running` (or its run may finish), which
             # can free a concurrency slot — wake the tenant's parked polls to claim again.
@@ -201,6 +210,8 @@ async def propagate(
             queries.get("count_down_runs"), [c.tenant_id for c in finished],
             [c.run_id for c in finished], [n for n in RUN_EVENTS if n in events],
             [n for n in RUN_EVENTS if n in SUBSCRIBED_ONLY and n not in events], at,
+            [c.task_name if c.task_run_id in sole else None for c in finished],
+            [c.output_json if c.task_run_id in sole else None for c in finished],
         )
         hooks = await _on_failure_due(cache, conn, runs)
     if hooks or decided:

@@ -108,8 +108,10 @@ RETURNING t.tenant_id, t.id, t.run_id, t.task_name;
 -- Subtract finished tasks from their runs; a run reaching zero gets its final status, output and
 -- error, and its run.<status> outbox event. The final status, output and error come from one pass
 -- over the run's tasks, and none for the others (the sub-select's condition on the run alone is
--- a one-time filter). The sub-select stays in SET, evaluated per updated row: a run updated
--- concurrently is re-read after its lock (READ COMMITTED) and decided from its current count.
+-- a one-time filter) nor for a run whose only task succeeded in this batch: the caller names it
+-- and its output ($6, $7: the run is succeeded with {name: output}, what the pass would find).
+-- The sub-select stays in SET, evaluated per updated row: a run updated concurrently is re-read
+-- after its lock (READ COMMITTED) and decided from its current count.
 -- The event (write_outbox's rules and payload, in SQL: $3 the run events always written, $4 those
 -- written only for a tenant with an enabled alert channel wanting them, $5 its time) sends
 -- ``kiln_outbox`` at commit when written; ``notified`` runs because the final WHERE reads it.
@@ -119,21 +121,27 @@ WITH counted AS (
     (status, output, error) = (
       SELECT
         CASE WHEN w.pending_tasks - d.n > 0 THEN w.status
+             WHEN d.sole IS NOT NULL THEN 'succeeded'
              WHEN bool_or(t.status = 'failed') FILTER (WHERE t.kind = 'task') THEN 'failed'
              WHEN bool_or(t.status = 'cancelled') FILTER (WHERE t.kind = 'task') THEN 'cancelled'
              ELSE 'succeeded' END,
         CASE WHEN w.pending_tasks - d.n > 0 THEN w.output
+             WHEN d.sole IS NOT NULL THEN jsonb_build_object(d.sole, d.sole_output::jsonb)
              ELSE jsonb_object_agg(t.task_name, t.output)
                     FILTER (WHERE t.is_leaf AND t.status = 'succeeded') END,
         CASE WHEN w.pending_tasks - d.n > 0 THEN w.error
+             WHEN d.sole IS NOT NULL THEN NULL
              ELSE string_agg(t.task_name || ': ' || t.error, '; ' ORDER BY t.finished_at)
                     FILTER (WHERE t.status = 'failed' AND t.kind = 'task') END
       FROM task_runs t
-      WHERE w.pending_tasks - d.n <= 0 AND t.tenant_id = w.tenant_id AND t.run_id = w.id),
+      WHERE w.pending_tasks - d.n <= 0 AND d.sole IS NULL
+        AND t.tenant_id = w.tenant_id AND t.run_id = w.id),
     finished_at = CASE WHEN w.pending_tasks - d.n > 0 THEN NULL ELSE now() END
   FROM (
-    SELECT tenant_id, run_id, count(*)::int AS n
-    FROM unnest($1::uuid[], $2::uuid[]) AS x(tenant_id, run_id)
+    SELECT tenant_id, run_id, count(*)::int AS n,
+      CASE WHEN count(*) = 1 THEN min(sole) END AS sole, min(sole_output) AS sole_output
+    FROM unnest($1::uuid[], $2::uuid[], $6::text[], $7::text[])
+      AS x(tenant_id, run_id, sole, sole_output)
     GROUP BY 1, 2
   ) AS d
   WHERE w.tenant_id = ANY($1::uuid[]) AND w.id = ANY($2::uuid[])
