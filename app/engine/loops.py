@@ -39,7 +39,7 @@ class Sweeper(Loop):
     The other sweeps do not wait: a passed execution deadline or retry time is not a sign of
     life the outage hid. docs/state_machine.md, "Lease grace".
 
-    When to look again (docs/operations.md, "Engine loops"): each pass reads the first due time
+    When to look again (docs/architecture.md, "Sweeper"): each pass reads the first due time
     of every sweep (``due_sweeps``, one index-only statement) and sleeps until the soonest, but
     at most ``interval`` while the engine is *busy* — a task running or queued, whose claim,
     failure or release may set a sooner due time (an execution deadline, a retry backoff)
