@@ -305,3 +305,47 @@ async def test_a_batch_reporting_one_task_twice_takes_the_output_the_task_kept(
             engine.specs, conn, tenant, worker_id, batch, engine.events)
     assert accepted == [task.task_run_id]
     assert await _as_scanned(owner_db) == 1
+
+
+async def test_releasing_children_wakes_the_tenants_polls_once_and_only_when_queued(
+    app, client, key, account, database_url
+):
+    worker = await _setup(client, key, p.DIAMOND)
+    await p.trigger(client, key, "diamond")
+    engine = app.state.engine
+    tenant, worker_id = uuid.UUID(account.tenant_id), uuid.UUID(worker)
+    received: list[str] = []
+    listener = await asyncpg.connect(urls.asyncpg_dsn(urls.owner_url(database_url)))
+
+    async def finish(names: set[str]) -> None:
+        claimed = {t.task: t for t in await engine.poll(tenant, worker_id, 10, 0)}
+        assert set(claimed) == names
+        async with engine.db.raw(TenantContext(tenant)) as conn:
+            await results.complete(engine.specs, conn, tenant, worker_id, [
+                results.Result(t.task_run_id, t.lease_id, "succeeded", "1")
+                for t in claimed.values()], engine.events)
+        await asyncio.sleep(0.2)  # notifications arrive after the commit
+
+    try:
+        await listener.add_listener("kiln_queue", lambda *args: received.append(args[3]))
+        await finish({"a"})  # b and c queued: one wake-up for the tenant
+        assert received == [str(tenant)]
+        received.clear()
+        claimed = {t.task: t for t in await engine.poll(tenant, worker_id, 10, 0)}
+        async with engine.db.raw(TenantContext(tenant)) as conn:  # d still waits for c
+            await results.complete(engine.specs, conn, tenant, worker_id, [results.Result(
+                claimed["b"].task_run_id, claimed["b"].lease_id, "succeeded", "1")],
+                engine.events)
+        await asyncio.sleep(0.2)
+        assert received == []
+        async with engine.db.raw(TenantContext(tenant)) as conn:
+            await results.complete(engine.specs, conn, tenant, worker_id, [results.Result(
+                claimed["c"].task_run_id, claimed["c"].lease_id, "succeeded", "1")],
+                engine.events)
+        await asyncio.sleep(0.2)
+        assert received == [str(tenant)]
+        received.clear()
+        await finish({"d"})  # a leaf: nothing queued, no wake-up
+        assert received == []
+    finally:
+        await listener.close()

@@ -109,9 +109,10 @@ async def record_attempts(conn: asyncpg.Connection, rows: list[tuple[Any, ...]])
 
 
 async def enqueue(
-    conn: asyncpg.Connection, items: Iterable[asyncpg.Record | Change]
+    conn: asyncpg.Connection, items: Iterable[asyncpg.Record | Change], *, notify: bool = True,
 ) -> set[uuid.UUID]:
-    """Queue rows carrying tenant_id, id/task_run_id, action, priority; return the tenants."""
+    """Queue rows carrying tenant_id, id/task_run_id, action, priority; return the tenants.
+    ``notify`` False: the statement that queued them already sent ``kiln_queue``."""
     tenants, ids, actions, priorities = [], [], [], []
     for item in items:
         if isinstance(item, Change):
@@ -126,7 +127,7 @@ async def enqueue(
             priorities.append(item["priority"])
     if ids:
         await conn.execute(queries.get("enqueue"), tenants, ids, actions, priorities)
-        for tenant in set(tenants):
+        for tenant in set(tenants) if notify else ():
             await conn.execute(queries.get("notify_queue"), str(tenant))
     return set(tenants)
 
@@ -192,7 +193,7 @@ async def propagate(
         await conn.execute(queries.get("notify_queue"), str(tenant))
     if releases[0]:
         ready = await conn.fetch(queries.get("release_children"), *releases)
-        await enqueue(conn, [row for row in ready if row["status"] == "queued"])
+        await enqueue(conn, [row for row in ready if row["status"] == "queued"], notify=False)
     decided = await conditioned.release(conn)
     finished = [c for c in changes if c.status in TERMINAL]
     if cancel_names:

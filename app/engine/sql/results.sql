@@ -75,23 +75,33 @@ FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::uuid[], $5::uuid[], $6::text[
 ON CONFLICT DO NOTHING;
 
 -- name: release_children
--- Count down the pending parents of children; those reaching zero become queued.
-UPDATE task_runs t SET
-  pending_parents = t.pending_parents - d.n,
-  status = CASE WHEN t.pending_parents - d.n = 0 THEN 'queued' ELSE t.status END,
-  queued_at = CASE WHEN t.pending_parents - d.n = 0 THEN now() END,
-  schedule_deadline_at = CASE WHEN t.pending_parents - d.n = 0
-    THEN now() + make_interval(secs => t.schedule_timeout) END
-FROM (
-  SELECT tenant_id, run_id, name, count(*)::int AS n
-  FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS x(tenant_id, run_id, name)
-  GROUP BY 1, 2, 3
-) AS d
-WHERE t.tenant_id = ANY($1::uuid[]) AND t.run_id = ANY($2::uuid[])
-  AND t.task_name = ANY($3::text[])
-  AND t.tenant_id = d.tenant_id AND t.run_id = d.run_id AND t.task_name = d.name
-  AND t.status = 'pending'
-RETURNING t.tenant_id, t.id, t.action, t.priority, t.status;
+-- Count down the pending parents of children; those reaching zero become queued, and their
+-- tenants get ``kiln_queue`` at commit (the caller enqueues them without notifying again;
+-- ``notified`` runs because the final WHERE reads it).
+WITH released AS (
+  UPDATE task_runs t SET
+    pending_parents = t.pending_parents - d.n,
+    status = CASE WHEN t.pending_parents - d.n = 0 THEN 'queued' ELSE t.status END,
+    queued_at = CASE WHEN t.pending_parents - d.n = 0 THEN now() END,
+    schedule_deadline_at = CASE WHEN t.pending_parents - d.n = 0
+      THEN now() + make_interval(secs => t.schedule_timeout) END
+  FROM (
+    SELECT tenant_id, run_id, name, count(*)::int AS n
+    FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS x(tenant_id, run_id, name)
+    GROUP BY 1, 2, 3
+  ) AS d
+  WHERE t.tenant_id = ANY($1::uuid[]) AND t.run_id = ANY($2::uuid[])
+    AND t.task_name = ANY($3::text[])
+    AND t.tenant_id = d.tenant_id AND t.run_id = d.run_id AND t.task_name = d.name
+    AND t.status = 'pending'
+  RETURNING t.tenant_id, t.id, t.action, t.priority, t.status
+), notified AS (
+  SELECT pg_notify('kiln_queue', q.tenant_id::text)
+  FROM (SELECT DISTINCT r.tenant_id FROM released r WHERE r.status = 'queued') AS q
+)
+SELECT r.tenant_id, r.id, r.action, r.priority, r.status
+FROM released r
+WHERE (SELECT count(*) FROM notified) >= 0;
 
 -- name: cancel_named_tasks
 -- Cancel not-yet-started tasks by run and name (descendants of a failed or cancelled task).
