@@ -33,7 +33,8 @@ class LoopSet:
 
 def build(state: State) -> LoopSet:
     """Instantiate every loop for this process, sharing ``state`` (db, settings, plugins); the
-    idle relay and firers are woken by the NOTIFY of a write they wait for."""
+    idle relay and firers are woken by the NOTIFY of a write they wait for, the quiet sweeper
+    and analyzer by ``kiln_queue`` (they register themselves with the dispatcher)."""
     relay, sender = alert_loops.build(state)
     crons, schedules = CronTicker(state.engine), ScheduleFirer(state.engine)
     wakers = state.engine.dispatcher.wakers
@@ -42,5 +43,6 @@ def build(state: State) -> LoopSet:
     return LoopSet(
         everywhere=[Sweeper(state.engine), sender],
         singleton=[relay, crons, schedules,
-                   DeliveryJanitor(state.db), Retention(state.db), Analyzer(state.db)],
+                   DeliveryJanitor(state.db), Retention(state.db),
+                   Analyzer(state.db, dispatcher=state.engine.dispatcher)],
     )

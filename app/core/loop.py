@@ -5,7 +5,9 @@ from a LISTEN notification), and runs again at once while a pass reports it did 
 A loop with an ``idle_interval`` sleeps that long (or until :meth:`Loop.idle_delay`) after a pass
 that found nothing, and :meth:`Loop.nudge` — a NOTIFY from a writer of its table — ends that
 sleep; a nudge during a busy loop's pass or sleep changes nothing (the next pass comes anyway), so
-a stream of writes does not turn into back-to-back passes.
+a stream of writes does not turn into back-to-back passes. A loop with a ``min_spacing`` begins
+its passes at least that far apart however it is woken (a nudge then ends a long sleep no sooner
+than ``min_spacing`` after the last pass began).
 Tests call ``run_once()`` directly instead of sleeping.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass
 
 import structlog
@@ -29,6 +32,9 @@ class LoopConfig:
     idle_interval: float | None = None
     """Seconds to sleep after a pass that handled nothing (None: ``interval``); only for loops
     that :meth:`Loop.nudge` wakes when their work appears."""
+    min_spacing: float = 0.0
+    """Least seconds between the beginnings of two passes, however the loop is woken (0: none);
+    for a loop whose pass costs more than the stream of wake-ups it would answer."""
 
 
 class Loop:
@@ -88,6 +94,7 @@ class Loop:
         while not self._stopping:
             self._wake.clear()  # before the pass: a wake-up during it is not lost
             self._idle = self._nudged = False
+            began = time.monotonic()
             delay = self.config.interval
             try:
                 handled = await self.run_once()
@@ -104,5 +111,8 @@ class Loop:
             if delay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            else:
+            spacing = began + self.config.min_spacing - time.monotonic()
+            if spacing > 0 and not self._stopping:  # woken (or due) sooner than the spacing
+                await asyncio.sleep(spacing)
+            elif not delay:
                 await asyncio.sleep(0)  # let requests run between back-to-back batches

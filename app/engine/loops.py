@@ -13,7 +13,7 @@ from app.core.loop import Loop, LoopConfig
 from app.db.database import Database
 from app.db.tenancy import ENGINE
 from app.engine import queries
-from app.engine.dispatcher import CHANNEL, SWEEPS_CHANNEL
+from app.engine.dispatcher import CHANNEL, SWEEPS_CHANNEL, Dispatcher
 from app.engine.durable import waits
 from app.engine.queue import sweeps
 from app.engine.runtime import Engine
@@ -25,6 +25,12 @@ IDLE_INTERVAL = 5.0
 wake-up be missed. At most :data:`app.engine.dispatcher.SWEEPS_HORIZON`."""
 MIN_SLEEP = 0.01
 """The shortest sleep until a due time: the clocks of Python and Postgres are not the same."""
+ANALYZE_INTERVAL = 5.0
+"""Seconds between the analyzer's passes while the hot tables change, and the least between any
+two of its passes (a stream of ``kiln_queue`` does not make it pass more often)."""
+ANALYZE_IDLE_INTERVAL = 60.0
+"""The longest sleep of an analyzer whose tables are quiet: the backstop for a missed
+``kiln_queue`` and for changes made without queueing (retention's deletes)."""
 
 
 class Sweeper(Loop):
@@ -169,20 +175,74 @@ class Analyzer(Loop):
     its size since its last ANALYZE. Autovacuum does the same, but it naps a minute between
     rounds: a table that went from empty to 100,000 rows in that minute is planned as empty,
     and plans whose cost grows with a tenant's rows are picked (ops/bench/profile.md §1).
-    A singleton loop: one ANALYZE per table is enough for every replica."""
+    A singleton loop: one ANALYZE per table is enough for every replica.
+
+    When to look again (docs/architecture.md, "Analyzer"): each pass also reads how many rows
+    the hot tables ever changed (``analyze_stale``'s ``changes``). While that number moves, or
+    after ``kiln_queue`` (work was queued: tables are about to change, and the statistics of a
+    change reach ``pg_stat_user_tables`` up to a second after its commit), the analyzer passes
+    every ``interval`` as it always did; once a pass finds the number where the pass before left
+    it, with no ``kiln_queue`` since that one began, the tables are *quiet* and it sleeps up to
+    ``idle_interval``, until ``kiln_queue`` — every transaction that queues work sends it, and a
+    quiet engine starts changing only by queueing — wakes it, never sooner than ``min_spacing``
+    after its last pass began. (Retention's deletes, which do not queue, are noticed within
+    ``idle_interval``; they make estimates too high, not too low, and autovacuum analyzes
+    them too.)"""
 
     name = "analyzer"
 
     def __init__(self, db: Database, min_changes: int = 5000, fraction: float = 0.2,
-                 config: LoopConfig | None = None) -> None:
-        super().__init__(config or LoopConfig(interval=5.0))
+                 config: LoopConfig | None = None, *, dispatcher: Dispatcher | None = None) -> None:
+        super().__init__(config or LoopConfig(
+            interval=ANALYZE_INTERVAL, idle_interval=ANALYZE_IDLE_INTERVAL,
+            min_spacing=ANALYZE_INTERVAL))
         self.db = db
         self.min_changes = min_changes
         self.fraction = fraction
+        self.dispatcher = dispatcher
+        self._changes: int | None = None  # the hot tables' change count at the last pass
+        self._quiet = False  # the last pass found that count unchanged, with no kiln_queue since
+        self._nudges = 0  # kiln_queue wake-ups received
+        self._nudges_at_pass = 0  # ... when the last pass began
+
+    def start(self) -> None:
+        if self.dispatcher is not None and self.nudge not in self.dispatcher.wakers[CHANNEL]:
+            self.dispatcher.wakers[CHANNEL].append(self.nudge)
+        super().start()
+
+    async def stop(self) -> None:
+        if self.dispatcher is not None and self.nudge in self.dispatcher.wakers[CHANNEL]:
+            self.dispatcher.wakers[CHANNEL].remove(self.nudge)
+        await super().stop()
+
+    @property
+    def quiet(self) -> bool:
+        """As of the last pass: the hot tables had not changed since the pass before, and no
+        work was queued since that one began."""
+        return self._quiet
+
+    def nudge(self) -> None:
+        """Work was queued (``kiln_queue``): a quiet analyzer looks again (no sooner than
+        ``min_spacing`` after its last pass); otherwise it looks within ``interval`` anyway."""
+        self._nudges += 1
+        super().nudge()
+
+    def idle_delay(self) -> float:
+        """Quiet tables: up to ``idle_interval`` (a nudge ends it); changing: ``interval``."""
+        if self._quiet:
+            return self.config.idle_interval or self.config.interval
+        return self.config.interval
 
     async def run_once(self) -> int:
         """Return how many tables were analyzed (never "a full batch": no immediate rerun)."""
+        nudges = self._nudges
         async with self.db.raw(ENGINE) as conn:
-            analyzed: list[str] = await conn.fetchval(
+            row = await conn.fetchrow(
                 queries.get("analyze_stale"), self.min_changes, self.fraction)
+        assert row is not None
+        analyzed: list[str] = row["analyzed"]
+        changes: int | None = row["changes"]
+        self._quiet = (self._changes is not None and changes == self._changes
+                       and nudges == self._nudges_at_pass)
+        self._changes, self._nudges_at_pass = changes, nudges
         return len(analyzed)

@@ -35,10 +35,13 @@ async def test_each_due_tick_fires_once_with_two_server_processes(
         cron_id = uuid.UUID(cron["id"])
         count = "select count(*) from workflow_runs where metadata->>'cron_id' = $1"
         for tick in range(1, TICKS + 1):
-            # Due a second ago, off the minute grid: exactly one run, for that instant.
-            await owner_db.execute(
-                "update crons set next_fire_at = now() - interval '1 second' where id = $1",
-                cron_id)
+            # Due a second ago, off the minute grid: exactly one run, for that instant. Like
+            # every writer of a due time, the move wakes the idle tickers (kiln_timers).
+            async with owner_db.transaction():
+                await owner_db.execute(
+                    "update crons set next_fire_at = now() - interval '1 second' where id = $1",
+                    cron_id)
+                await owner_db.execute("select pg_notify('kiln_timers', '')")
             deadline = time.monotonic() + 15
             while await owner_db.fetchval(count, str(cron_id)) < tick:
                 assert time.monotonic() < deadline, f"tick {tick} did not fire"

@@ -71,9 +71,11 @@ class RelayConfig(LoopConfig):
     """Outbox rows per transaction."""
     concurrency: int = 50
     """Runs whose events are broadcast to plugins at the same time."""
-    idle_interval: float | None = 5.0
-    """Idle, the relay sleeps this long: every outbox write sends ``kiln_outbox``, which wakes
-    it at once (:meth:`Loop.nudge`); the interval is the backstop should a wake-up be missed."""
+    idle_interval: float | None = 30.0
+    """Idle, the relay sleeps this long: every outbox write sends ``kiln_outbox`` at its commit
+    (``write_outbox`` and ``count_down_runs`` in app/engine/sql/results.sql, the only writers),
+    which wakes it at once (:meth:`Loop.nudge`, also during a pass: it then looks again at
+    once); the interval is the backstop should a wake-up be missed."""
 
 
 def matches(channel: asyncpg.Record, event: LifecycleEvent) -> bool:

@@ -43,8 +43,12 @@ GRACE = dt.timedelta(seconds=60)
 """How late a tick may fire and still count as on time (``missed='skip'``)."""
 MAX_CATCH_UP = 10_000
 """Missed ticks counted one by one before giving up counting (a tiny interval, a long outage)."""
-IDLE_INTERVAL = 5.0
-"""The longest idle sleep of a firer: the backstop should a ``kiln_timers`` wake-up be missed."""
+IDLE_INTERVAL = 30.0
+"""The longest idle sleep of a firer: the backstop should a ``kiln_timers`` wake-up be missed.
+Every writer of a due time sends one in its transaction (:mod:`app.domain.schedules.wakeup`:
+creating or changing a schedule or cron, enabling one, a workflow's ``on_crons``), and a firer
+that firing moved on reads the next due time itself; a wake-up during a pass makes the loop look
+again at once (:class:`app.core.loop.Loop`), and a reconnecting LISTEN connection wakes it too."""
 
 
 @functools.cache

@@ -124,5 +124,11 @@ GROUP BY 1, 2;
 
 -- name: analyze_stale
 -- ANALYZE the engine's hot tables that changed by at least $1 rows and $2 of their size since
--- their last ANALYZE (migration 0008); returns the tables analyzed.
-SELECT kiln_private.analyze_stale($1, $2);
+-- their last ANALYZE (migration 0008); returns the tables analyzed and the rows ever inserted,
+-- updated or deleted in those tables as reported so far (cumulative, not reset by ANALYZE: the
+-- same in two passes, nothing changed in between).
+SELECT kiln_private.analyze_stale($1, $2) AS analyzed,
+  (SELECT sum(s.n_tup_ins + s.n_tup_upd + s.n_tup_del) FROM pg_stat_user_tables s
+   WHERE s.schemaname = 'public'
+     AND s.relname IN ('workflow_runs', 'task_runs', 'queue_items', 'flow_queue', 'task_attempts',
+                       'outbox'))::bigint AS changes;
