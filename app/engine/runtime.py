@@ -34,6 +34,7 @@ log = structlog.get_logger("kiln.engine")
 
 
 DEADLOCK_RETRIES = 3
+DEADLOCK_PAUSE = 0.05  # seconds, times the attempt
 
 
 class Engine:
@@ -220,6 +221,9 @@ class Engine:
                     raise
                 log.warning("results batch deadlocked; applying it again",
                             action="results.deadlock", attempt=attempt)
+                # A pause first: the other transaction, woken by the abort, takes its rows
+                # before this one asks for them again (at once, it could rebuild the cycle).
+                await asyncio.sleep(DEADLOCK_PAUSE * attempt)
         outcome = {r.task_run_id: r.outcome for r in batch}
         if self.tracing is not None:
             await self.tracing.record_results(
