@@ -37,6 +37,13 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         await connection.set_type_codec(
             json_type, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
         )
+    # Plan every execution for its own arguments and the table sizes of now. A generic plan is
+    # made once per connection and kept; one made while the engine tables were nearly empty (a
+    # new database, before any ANALYZE) scans a table once per batch row after a burst, and a
+    # generic plan cannot size a join to the batch it is given. The first bulk DAG drain on a
+    # new database went from ~520 to ~880 runs/s; the price is planning per statement (per
+    # batch) and per foreign-key check, ~10% of the no-op drain (ops/bench/profile.md §8).
+    await connection.execute("SET plan_cache_mode = force_custom_plan")
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:

@@ -62,3 +62,10 @@ def test_values_rendered_into_the_begin_script_are_checked():
     script = TenantContext(uuid.UUID(int=1), uuid.UUID(int=2)).begin_script()
     assert script.startswith("BEGIN; select set_config('role', 'kiln_tenant', true)")
     assert "00000000-0000-0000-0000-000000000002" in script
+
+
+async def test_engine_statements_are_planned_for_each_execution(client, app):
+    # A generic plan cached while the tables were empty would outlive their growth (see
+    # app/db/database.py); the raw pool's connections plan every execution.
+    async with app.state.db.raw(ENGINE) as conn:
+        assert await conn.fetchval("show plan_cache_mode") == "force_custom_plan"
