@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.core.loop import Loop, LoopConfig
+from app.core.loop import LoopConfig
 from app.engine.loops import Analyzer
 from tests.support import api
 from tests.support import protocol as p
+from tests.support.loops import CountsPasses, Ticker
 from tests.support.polling import eventually
 
 HOUR = 3600.0
@@ -26,23 +27,9 @@ def settings(settings):
     return settings.model_copy(update={"run_loops": False})
 
 
-class Counting(Analyzer):
-    passes = 0
+class Counting(CountsPasses, Analyzer):
+    pass
 
-    async def run_once(self) -> int:
-        self.passes += 1
-        return await super().run_once()
-
-
-class Ticker(Loop):
-    """A reference loop that passes as often as it can: a clock made of passes."""
-
-    name = "ticker"
-    passes = 0
-
-    async def run_once(self) -> int:
-        self.passes += 1
-        return 0
 
 
 async def passes_while(ticks: int) -> None:

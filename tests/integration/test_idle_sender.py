@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.core.loop import Loop, LoopConfig
+from app.core.loop import LoopConfig
 from app.domain.alerts import outbox, runtime, sender
 from app.engine.dispatcher import OUTBOX_CHANNEL
 from tests.plugins.helpers import create_channel
 from tests.plugins.receivers import Reply, http_receiver
 from tests.support import api
 from tests.support import protocol as p
+from tests.support.loops import CountsPasses, Ticker
 from tests.support.polling import eventually
 
 HOUR = 3600.0
@@ -29,23 +30,9 @@ def settings(settings):
     return settings.model_copy(update={"run_loops": False, "allow_private_egress": True})
 
 
-class Counting(sender.DeliverySender):
-    passes = 0
+class Counting(CountsPasses, sender.DeliverySender):
+    pass
 
-    async def run_once(self) -> int:
-        self.passes += 1
-        return await super().run_once()
-
-
-class Ticker(Loop):
-    """A reference loop that passes as often as it can: a clock made of passes."""
-
-    name = "ticker"
-    passes = 0
-
-    async def run_once(self) -> int:
-        self.passes += 1
-        return 0
 
 
 @dataclass

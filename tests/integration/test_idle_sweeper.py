@@ -14,10 +14,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.core.loop import Loop, LoopConfig
+from app.core.loop import LoopConfig
 from app.engine.loops import Sweeper
 from tests.support import api
 from tests.support import protocol as p
+from tests.support.loops import CountsPasses, Ticker
 from tests.support.polling import eventually
 
 HOUR = 3600.0
@@ -34,23 +35,9 @@ async def key(client):
     return api.bearer((await api.create_api_key(client, account, scopes=["admin"]))["key"])
 
 
-class Counting(Sweeper):
-    passes = 0
+class Counting(CountsPasses, Sweeper):
+    pass
 
-    async def run_once(self) -> int:
-        self.passes += 1
-        return await super().run_once()
-
-
-class Ticker(Loop):
-    """A reference loop that passes as often as it can: a clock made of passes."""
-
-    name = "ticker"
-    passes = 0
-
-    async def run_once(self) -> int:
-        self.passes += 1
-        return 0
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from app.domain.schedules.firing import CronTicker, ScheduleFirer
 from app.engine.dispatcher import TIMERS_CHANNEL
 from tests.support import api
 from tests.support import protocol as p
+from tests.support.loops import CountsPasses
 from tests.support.polling import eventually
 
 UTC = dt.UTC
@@ -42,20 +43,12 @@ async def keys(client) -> tuple[api.Account, dict[str, str]]:
     return account, worker
 
 
-class CountingTicker(CronTicker):
-    passes = 0
-
-    async def run_once(self, now: dt.datetime | None = None) -> int:
-        self.passes += 1
-        return await super().run_once(now)
+class CountingTicker(CountsPasses, CronTicker):
+    pass
 
 
-class CountingFirer(ScheduleFirer):
-    passes = 0
-
-    async def run_once(self, now: dt.datetime | None = None) -> int:
-        self.passes += 1
-        return await super().run_once(now)
+class CountingFirer(CountsPasses, ScheduleFirer):
+    pass
 
 
 @pytest.fixture

@@ -1,0 +1,30 @@
+"""Loops for tests of the engine's idle sleeps: a reference clock made of passes, and a mixin
+that counts any loop's passes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.loop import Loop
+
+
+class Ticker(Loop):
+    """A reference loop that passes as often as it can: a clock made of passes."""
+
+    name = "ticker"
+    passes = 0
+
+    async def run_once(self) -> int:
+        self.passes += 1
+        return 0
+
+
+class CountsPasses:
+    """Mixed in before a loop class: ``passes`` counts its passes."""
+
+    passes = 0
+
+    async def run_once(self, *args: Any, **kwargs: Any) -> int:
+        self.passes += 1
+        result: int = await super().run_once(*args, **kwargs)  # type: ignore[misc]
+        return result
