@@ -16,7 +16,7 @@ from app.core.loop import LoopConfig
 from app.engine.loops import Analyzer
 from tests.support import api
 from tests.support import protocol as p
-from tests.support.loops import CountsPasses, Ticker
+from tests.support.loops import CountsPasses, passes_while
 from tests.support.polling import eventually
 
 HOUR = 3600.0
@@ -31,14 +31,6 @@ class Counting(CountsPasses, Analyzer):
     pass
 
 
-
-async def passes_while(ticks: int) -> None:
-    ticker = Ticker(LoopConfig(interval=0.01))
-    ticker.start()
-    try:
-        await eventually(lambda: asyncio.sleep(0, ticker.passes >= ticks), 30)
-    finally:
-        await ticker.stop()
 
 
 @pytest.fixture

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.core.loop import LoopConfig
 from app.domain.alerts import outbox, runtime, sender
 from app.engine.dispatcher import OUTBOX_CHANNEL
 from tests.plugins.helpers import create_channel
 from tests.plugins.receivers import Reply, http_receiver
 from tests.support import api
 from tests.support import protocol as p
-from tests.support.loops import CountsPasses, Ticker
+from tests.support.loops import CountsPasses, passes_while
 from tests.support.polling import eventually
 
 HOUR = 3600.0
@@ -77,12 +76,7 @@ async def fail_a_run(client, key) -> None:  # type: ignore[no-untyped-def]
 async def test_an_idle_sender_sleeps(alerts):
     await eventually(lambda: asyncio.sleep(0, alerts.sender.idle), 30)
     before = alerts.sender.passes
-    ticker = Ticker(LoopConfig(interval=0.01))
-    ticker.start()
-    try:  # a polling sender (interval 0.05) would pass again meanwhile
-        await eventually(lambda: asyncio.sleep(0, ticker.passes >= 100), 30)
-    finally:
-        await ticker.stop()
+    await passes_while(100)  # a polling sender (interval 0.05) would pass again meanwhile
     assert alerts.sender.passes == before
     assert alerts.sender.idle_delay() == HOUR  # nothing pending
 

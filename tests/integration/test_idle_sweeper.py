@@ -18,7 +18,7 @@ from app.core.loop import LoopConfig
 from app.engine.loops import Sweeper
 from tests.support import api
 from tests.support import protocol as p
-from tests.support.loops import CountsPasses, Ticker
+from tests.support.loops import CountsPasses, passes_while
 from tests.support.polling import eventually
 
 HOUR = 3600.0
@@ -51,15 +51,6 @@ async def sweeper(app, client) -> AsyncIterator[Counting]:
     finally:
         await loop.stop()
 
-
-async def passes_while(ticks: int) -> None:
-    """Let a reference loop make ``ticks`` passes (time passing, measured in passes)."""
-    ticker = Ticker(LoopConfig(interval=0.01))
-    ticker.start()
-    try:
-        await eventually(lambda: asyncio.sleep(0, ticker.passes >= ticks), 30)
-    finally:
-        await ticker.stop()
 
 
 async def test_a_quiet_sweeper_sleeps(app, client, key, sweeper):

@@ -3,9 +3,11 @@ that counts any loop's passes."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from app.core.loop import Loop
+from app.core.loop import Loop, LoopConfig
+from tests.support.polling import eventually
 
 
 class Ticker(Loop):
@@ -28,3 +30,13 @@ class CountsPasses:
         self.passes += 1
         result: int = await super().run_once(*args, **kwargs)  # type: ignore[misc]
         return result
+
+
+async def passes_while(ticks: int, interval: float = 0.01) -> None:
+    """Let a reference loop make ``ticks`` passes (time passing, measured in passes)."""
+    ticker = Ticker(LoopConfig(interval=interval))
+    ticker.start()
+    try:
+        await eventually(lambda: asyncio.sleep(0, ticker.passes >= ticks), 30)
+    finally:
+        await ticker.stop()

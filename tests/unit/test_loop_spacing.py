@@ -9,34 +9,16 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from app.core.loop import Loop, LoopConfig
+from app.core.loop import LoopConfig
 from app.engine.loops import Analyzer
+from tests.support.loops import Ticker, passes_while
 from tests.support.polling import eventually
 
 HOUR = 3600.0
 
 
-class Counting(Loop):
-    name = "counting"
-    passes = 0
-
-    async def run_once(self) -> int:
-        self.passes += 1
-        return 0
-
-
-async def passes_while(ticks: int) -> None:
-    """Let a reference loop make ``ticks`` passes (time passing, measured in passes)."""
-    ticker = Counting(LoopConfig(interval=0.001))
-    ticker.start()
-    try:
-        await eventually(lambda: asyncio.sleep(0, ticker.passes >= ticks), 30)
-    finally:
-        await ticker.stop()
-
-
 async def test_a_nudge_ends_an_idle_sleep_at_once_without_spacing() -> None:
-    loop = Counting(LoopConfig(interval=HOUR, idle_interval=HOUR))
+    loop = Ticker(LoopConfig(interval=HOUR, idle_interval=HOUR))
     loop.start()
     try:
         await eventually(lambda: asyncio.sleep(0, loop.idle), 30)
@@ -47,20 +29,20 @@ async def test_a_nudge_ends_an_idle_sleep_at_once_without_spacing() -> None:
 
 
 async def test_nudges_do_not_start_a_pass_before_the_spacing() -> None:
-    loop = Counting(LoopConfig(interval=HOUR, idle_interval=HOUR, min_spacing=HOUR))
+    loop = Ticker(LoopConfig(interval=HOUR, idle_interval=HOUR, min_spacing=HOUR))
     loop.start()
     try:
         await eventually(lambda: asyncio.sleep(0, loop.idle), 30)
         for _ in range(50):
             loop.nudge()
-            await passes_while(2)
+            await passes_while(interval=0.001, ticks=2)
         assert loop.passes == 1
     finally:
         await loop.stop()  # also ends a spacing sleep
 
 
 async def test_a_spaced_loop_still_stops() -> None:
-    loop = Counting(LoopConfig(interval=0.0, min_spacing=HOUR))
+    loop = Ticker(LoopConfig(interval=0.0, min_spacing=HOUR))
     loop.start()
     await eventually(lambda: asyncio.sleep(0, loop.passes == 1), 30)
     await asyncio.wait_for(loop.stop(), 30)
