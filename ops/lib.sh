@@ -53,6 +53,8 @@ ensure_chromium() {
   say "installing chromium (apt-get) for the browser tests…"
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq && $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+  # `env`, not a bare assignment: after an empty $sudo (root) bash would run the assignment as
+  # a command name.
+  $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
     || { say "could not install chromium: run 'apt-get install -y chromium' and retry"; exit 1; }
 }
