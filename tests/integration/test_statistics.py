@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from app.engine.loops import Analyzer
@@ -42,3 +44,31 @@ async def test_analyzer_analyzes_hot_tables_that_grew_and_only_those(app, client
     assert after["task_runs"] > before["task_runs"]
     assert after["outbox"] == before["outbox"]  # nothing written there
     assert await Analyzer(app.state.db, min_changes=1_000_000).run_once() == 0
+
+
+async def test_analyzer_skips_a_table_being_vacuumed_instead_of_waiting(app, client, owner_db):
+    """A vacuum holds SHARE UPDATE EXCLUSIVE; an ANALYZE that waits behind an autovacuum gets
+    that vacuum cancelled (under load, every vacuum of the hot tables was: migration 0010). The
+    lock is held here by an open transaction, as a vacuum would hold it."""
+    account = await api.signup(client)
+    key = api.bearer((await api.create_api_key(client, account))["key"])
+    await p.register_workflow(client, key, {"name": "one", "tasks": [{"name": "one"}]})
+    for _ in range(3):
+        await p.trigger(client, key, "one")
+    await eventually(lambda: owner_db.fetchval(
+        "select min(n_mod_since_analyze) >= 3 from pg_stat_user_tables"
+        " where relname in ('workflow_runs', 'task_runs')"))
+    before = {t: await _analyzed(owner_db, t) for t in ("workflow_runs", "task_runs")}
+    holder = owner_db.transaction()
+    await holder.start()
+    try:
+        await owner_db.execute("lock table task_runs in share update exclusive mode")
+        analyzer = Analyzer(app.state.db, min_changes=3, fraction=0.0)
+        # Waiting for the lock would hang here until the holder lets go.
+        analyzed = await asyncio.wait_for(analyzer.run_once(), timeout=30)
+    finally:
+        await holder.rollback()
+
+    assert analyzed >= 1
+    assert await _analyzed(owner_db, "workflow_runs") > before["workflow_runs"]
+    assert await _analyzed(owner_db, "task_runs") == before["task_runs"]

@@ -7,7 +7,9 @@ and a growing backlog would hide what retention and vacuum do. The tenant's rete
 short (``--soak-retention-minutes``, as a fraction of a day: ``run_retention_days`` is a real)
 so that the retention loop removes finished runs during the soak. Reported: table and index
 sizes of the engine tables before, at every quarter and after; live and dead tuples
-(pg_stat_user_tables) and the dead-tuple ratio; runs triggered, finished and removed.
+(pg_stat_user_tables) and the dead-tuple ratio; how often autovacuum finished on each table and
+the age of the oldest snapshot any session holds (a long transaction keeps vacuum from removing
+anything newer); runs triggered, finished and removed.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ async def _sizes(stack: Stack) -> dict[str, dict[str, float]]:
     """Per engine table: heap and index MB, live and dead tuples, dead ratio."""
     rows = await stack.conn.fetch(
         "select s.relname, pg_table_size(s.relid) as heap, pg_indexes_size(s.relid) as idx,"
-        " s.n_live_tup, s.n_dead_tup from pg_stat_user_tables s"
+        " s.n_live_tup, s.n_dead_tup, s.autovacuum_count, s.vacuum_count"
+        " from pg_stat_user_tables s"
         " where s.relname = any($1::text[])", list(TABLES))
     out = {}
     for r in rows:
@@ -39,8 +42,17 @@ async def _sizes(stack: Stack) -> dict[str, dict[str, float]]:
             "table_mb": round(r["heap"] / MB, 2), "index_mb": round(r["idx"] / MB, 2),
             "live": r["n_live_tup"], "dead": r["n_dead_tup"],
             "dead_ratio": round(r["n_dead_tup"] / tuples, 3) if tuples else 0.0,
+            "vacuums": r["autovacuum_count"] + r["vacuum_count"],
         }
     return out
+
+
+async def _oldest_snapshot_s(stack: Stack) -> float:
+    """Seconds since the oldest transaction that holds back vacuum's horizon began."""
+    age = await stack.conn.fetchval(
+        "select extract(epoch from now() - min(xact_start))::float8 from pg_stat_activity"
+        " where backend_xmin is not null and pid <> pg_backend_pid()")
+    return round(age or 0.0, 1)
 
 
 def _total_mb(sizes: dict[str, dict[str, float]]) -> float:
@@ -73,6 +85,7 @@ async def run(bench: Bench) -> None:
                 if time.monotonic() >= next_sample:
                     sizes = await _sizes(stack)
                     samples.append({"at_s": round(elapsed), "total_mb": _total_mb(sizes),
+                                    "oldest_snapshot_s": await _oldest_snapshot_s(stack),
                                     "sizes": sizes})
                     next_sample += seconds / 4
                 runs, done, _ = await drain.counts(stack, "noop")
@@ -109,7 +122,9 @@ async def run(bench: Bench) -> None:
             f"{data['oldest_finished_run_age_s'] / 60:.1f} min"),
         Row(NAME, "kiln", "engine tables + indexes before", data["total_mb_before"], "MB", ""),
         *[Row(NAME, "kiln", f"engine tables + indexes at {s['at_s'] / 60:.1f} min",
-              s["total_mb"], "MB", "") for s in samples],
+              s["total_mb"], "MB", f"oldest snapshot {s['oldest_snapshot_s']} s; vacuums " +
+              ", ".join(f"{t} {v['vacuums']}" for t, v in s["sizes"].items()))
+          for s in samples],
         Row(NAME, "kiln", "engine tables + indexes after", data["total_mb_after"], "MB", ""),
     ]
     for table in TABLES:
