@@ -19,6 +19,7 @@ from app.domain.rate_limits.controllers import (
     RateLimitSettingsController,
     RateLimitStrategyController,
 )
+from app.domain.retention.controllers import RetentionController
 from app.domain.runs.controllers import RunController, TriggerController
 from app.domain.schedules.controllers import CronController, ScheduleController
 from app.domain.stats.controllers import StatsController
@@ -55,4 +56,5 @@ HANDLERS: list[ControllerRouterHandler] = [
     RateLimitStrategyController,
     RateLimitSettingsController,
     ConcurrencyController,
+    RetentionController,
 ]

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import ForeignKey, LargeBinary, Text, func
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.ids import uuid7
@@ -19,6 +19,7 @@ class Tenant(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
     name: Mapped[str]
+    run_retention_days: Mapped[float] = mapped_column(REAL, server_default="30")
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
 
