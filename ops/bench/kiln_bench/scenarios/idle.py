@@ -1,5 +1,7 @@
 """idle: what an idle server costs — its CPU (from /proc, via psutil) and the transactions and
-statements it sends to Postgres, over ``--idle-seconds`` with one worker parked in a long-poll."""
+statements it sends to Postgres, over ``--idle-seconds`` with one worker parked in a long-poll.
+Also the client sessions opened to the database meanwhile: a new connection's start-up
+transactions are ones no pooled statement accounts for."""
 
 from __future__ import annotations
 
@@ -13,22 +15,22 @@ NAME = "idle"
 SETTLE = 3.0
 
 
-async def _stats(bench: Bench, database: str) -> tuple[int, dict[str, int]]:
-    """Commits of ``database`` and statement calls by query (read from another database, so
-    reading them adds nothing)."""
+async def _stats(bench: Bench, database: str) -> tuple[int, int, dict[str, int]]:
+    """Transactions of ``database``, sessions opened to it, and statement calls by query (read
+    from another database, so reading them adds nothing)."""
     conn = await bench.cluster.connect("postgres")
     try:
-        commits = await conn.fetchval(
-            "select xact_commit + xact_rollback from pg_stat_database where datname = $1",
-            database)
+        row = await conn.fetchrow(
+            "select xact_commit + xact_rollback as xacts, sessions from pg_stat_database"
+            " where datname = $1", database)
         calls: dict[str, int] = {}
         if bench.cluster.has_statements:
-            for row in await conn.fetch(
+            for statement in await conn.fetch(
                     "select s.query, sum(s.calls)::bigint as calls from pg_stat_statements s"
                     " join pg_database d on d.oid = s.dbid where d.datname = $1"
                     " group by s.query", database):
-                calls[row["query"]] = row["calls"]
-        return int(commits), calls
+                calls[statement["query"]] = statement["calls"]
+        return int(row["xacts"]), int(row["sessions"]), calls
     finally:
         await conn.close()
 
@@ -39,7 +41,7 @@ async def run(bench: Bench) -> None:
         bench.status(f"{NAME}: settling {SETTLE:.0f}s", force=True)
         await asyncio.sleep(SETTLE)
         database = stack.server.database
-        commits_before, calls_before = await _stats(bench, database)
+        commits_before, sessions_before, calls_before = await _stats(bench, database)
         meter = stack.cpu()
         meter.start()
         started = time.monotonic()
@@ -49,8 +51,9 @@ async def run(bench: Bench) -> None:
         elapsed = time.monotonic() - started
         await asyncio.sleep(1.1)  # backends flush their statistics about once a second
         cores = meter.stop(elapsed)
-        commits_after, calls_after = await _stats(bench, database)
+        commits_after, sessions_after, calls_after = await _stats(bench, database)
     xacts = round((commits_after - commits_before) / elapsed, 2)
+    sessions_per_min = round((sessions_after - sessions_before) / elapsed * 60, 2)
     statements = {query: calls_after[query] - calls_before.get(query, 0)
                   for query in calls_after if calls_after[query] > calls_before.get(query, 0)}
     top = sorted(statements.items(), key=lambda item: -item[1])[:15]
@@ -61,10 +64,13 @@ async def run(bench: Bench) -> None:
         "seconds": round(elapsed, 1), "server_cpu_pct_of_core": cpu,
         "worker_cpu_pct_of_core": round(cores["worker"] * 100, 2),
         "transactions_per_s": xacts, "statements_per_s": per_s,
+        "sessions_per_min": sessions_per_min,
         "top_statements": [{"calls_per_s": round(calls / elapsed, 2), "query": " ".join(
             query.split())[:160]} for query, calls in top]}, [
         Row(NAME, "kiln", "server CPU, parked worker", cpu, "% core", "target < 2%"),
         Row(NAME, "kiln", "transactions against Postgres", xacts, "/s", "target: a few"),
         *([Row(NAME, "kiln", "statements against Postgres", per_s, "/s",
                "pg_stat_statements")] if per_s is not None else []),
+        Row(NAME, "kiln", "sessions opened", sessions_per_min, "/min",
+            "new client connections"),
     ])
