@@ -14,7 +14,10 @@ need_python() {
     for candidate in python3 python3.13 python3.12 python3.11; do
       if command -v "$candidate" >/dev/null 2>&1 \
         && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
-        PYTHON="$(command -v "$candidate")"
+        # The interpreter itself, not a pyenv shim: uv compares it with the one .venv was made
+        # from, and a shim never matches, so every sync would delete and recreate .venv under
+        # whatever runs from it.
+        PYTHON="$("$candidate" -c 'import os, sys; print(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))')"
         break
       fi
     done
