@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.support import api
 from tests.support import protocol as p
 from tests.support.polling import eventually
-
-
-@pytest.fixture
-async def key(client):
-    account = await api.signup(client)
-    created = await api.create_api_key(client, account, scopes=["admin"])
-    return api.bearer(created["key"])
 
 
 async def spawn(client, key, worker, parent, children):  # type: ignore[no-untyped-def]

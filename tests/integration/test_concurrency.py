@@ -19,13 +19,6 @@ def settings(settings):
     return settings.model_copy(update={"run_loops": False})
 
 
-@pytest.fixture
-async def key(client):
-    account = await api.signup(client)
-    created = await api.create_api_key(client, account, scopes=["admin"])
-    return api.bearer(created["key"])
-
-
 def keyed(name: str, max_runs: int = 2, strategy: str = "GROUP_ROUND_ROBIN", **extra):  # type: ignore[no-untyped-def]
     return {"name": name, "tasks": [{"name": "t"}], "concurrency": [
         {"expression": "input.key", "max_runs": max_runs, "strategy": strategy}], **extra}

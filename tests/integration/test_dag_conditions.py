@@ -7,23 +7,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support import api
 from tests.support import protocol as p
 from tests.support.polling import eventually
-
-
-async def _key(client: httpx.AsyncClient) -> dict[str, str]:
-    account = await api.signup(client)
-    created = await api.create_api_key(client, account, scopes=["admin"])
-    return api.bearer(created["key"])
-
-
-@pytest.fixture
-async def key(client):
-    return await _key(client)
 
 
 def chain(**conditions: Any) -> dict[str, Any]:
@@ -113,7 +101,7 @@ async def test_wait_for_an_event_matches_tenant_key_filter_and_scope(client, key
     waiting = (await tasks_of(client, key, run["id"]))["b"]
     assert waiting["waiting_for"] == (
         "conditions: wait_for event 'approved' (scope 'o-1') where payload.ok == true")
-    other_tenant = await _key(client)
+    other_tenant = await api.admin_key(client)
     await push(client, other_tenant, "approved", {"ok": True}, {"scope": "o-1"})
     await push(client, key, "approved", {"ok": True}, {"scope": "o-2"})
     await push(client, key, "approved", {"ok": False}, {"scope": "o-1"})

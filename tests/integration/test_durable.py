@@ -6,25 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
-import pytest
-
 from tests.support import api
 from tests.support import protocol as p
 from tests.support.polling import eventually
 
 DURABLE = {"name": "flow", "tasks": [{"name": "flow", "durable": True}]}
-
-
-async def _key(client: httpx.AsyncClient) -> dict[str, str]:
-    account = await api.signup(client)
-    created = await api.create_api_key(client, account, scopes=["admin"])
-    return api.bearer(created["key"])
-
-
-@pytest.fixture
-async def key(client):
-    return await _key(client)
 
 
 async def poll_one(client, key, worker, within: float = 30.0) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -133,7 +119,7 @@ async def test_filters_and_scopes_and_tenants_keep_other_events_out(client, key)
     reply = await wait(client, key, worker, task, 1, "event:approved", {"any_of": [
         {"event": "approved", "scope": "order-1", "filter": "payload.ok == true"}]})
     assert reply == {"suspended": True}
-    other_tenant = await _key(client)
+    other_tenant = await api.admin_key(client)
     await push(client, other_tenant, "approved", {"ok": True}, {"scope": "order-1"})
     await push(client, key, "approved", {"ok": True}, {"scope": "order-2"})
     await push(client, key, "approved", {"ok": False}, {"scope": "order-1"})

@@ -16,7 +16,6 @@ import pytest
 
 from app.core.loop import LoopConfig
 from app.engine.loops import Sweeper
-from tests.support import api
 from tests.support import protocol as p
 from tests.support.loops import CountsPasses, passes_while
 from tests.support.polling import eventually
@@ -27,12 +26,6 @@ HOUR = 3600.0
 @pytest.fixture
 def settings(settings):
     return settings.model_copy(update={"run_loops": False})
-
-
-@pytest.fixture
-async def key(client):
-    account = await api.signup(client)
-    return api.bearer((await api.create_api_key(client, account, scopes=["admin"]))["key"])
 
 
 class Counting(CountsPasses, Sweeper):

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.support import api, flow
+from tests.support import flow
 from tests.support import protocol as p
 
 DELAY = 5.0  # EngineConfig.preference_delay
@@ -18,13 +18,6 @@ DELAY = 5.0  # EngineConfig.preference_delay
 @pytest.fixture
 def settings(settings):
     return settings.model_copy(update={"run_loops": False})
-
-
-@pytest.fixture
-async def key(client):
-    account = await api.signup(client)
-    created = await api.create_api_key(client, account, scopes=["admin"])
-    return api.bearer(created["key"])
 
 
 def labelled(name: str, **label: object) -> dict[str, object]:

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.support import api, flow
+from tests.support import flow
 from tests.support import protocol as p
 
 STEP = 300  # seconds per priority level (app/engine/sql/trigger.sql, docs/flow-control.md)
@@ -17,13 +17,6 @@ STEP = 300  # seconds per priority level (app/engine/sql/trigger.sql, docs/flow-
 @pytest.fixture
 def settings(settings):
     return settings.model_copy(update={"run_loops": False})
-
-
-@pytest.fixture
-async def key(client):
-    account = await api.signup(client)
-    created = await api.create_api_key(client, account, scopes=["admin"])
-    return api.bearer(created["key"])
 
 
 async def claim_order(client, key, worker, n: int) -> list[str]:  # type: ignore[no-untyped-def]

@@ -17,7 +17,6 @@ from app.db import urls
 from app.db.tenancy import TenantContext
 from app.engine import feed
 from app.engine.queue import results
-from tests.support import api
 from tests.support import protocol as p
 from tests.support.polling import eventually
 
@@ -25,17 +24,6 @@ from tests.support.polling import eventually
 @pytest.fixture
 def settings(settings):
     return settings.model_copy(update={"run_loops": False})
-
-
-@pytest.fixture
-async def account(client):
-    return await api.signup(client)
-
-
-@pytest.fixture
-async def key(client, account):
-    created = await api.create_api_key(client, account, scopes=["admin"])
-    return api.bearer(created["key"])
 
 
 async def _setup(client, key, definition: dict[str, Any], slots: int = 20) -> str:  # type: ignore[no-untyped-def]

@@ -78,11 +78,6 @@ def settings(settings):
 
 
 @pytest.fixture
-async def account(client):
-    return await api.signup(client)
-
-
-@pytest.fixture
 async def worker(client, account):
     key = api.bearer((await api.create_api_key(client, account, scopes=["worker"]))["key"])
     await p.register_workflow(client, key, {

@@ -46,6 +46,12 @@ async def create_api_key(
     return body
 
 
+async def admin_key(client: httpx.AsyncClient, tenant_name: str = "Acme") -> dict[str, str]:
+    """Bearer headers of an admin-scoped API key of a newly signed-up tenant."""
+    account = await signup(client, tenant_name)
+    return bearer((await create_api_key(client, account, scopes=["admin"]))["key"])
+
+
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
