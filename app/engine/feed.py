@@ -1,8 +1,8 @@
 """The change feed behind the dashboard's live updates (Server-Sent Events).
 
 Engine transactions end with one ``pg_notify('kiln_changes', …)`` per tenant naming the runs
-that changed (and whether logs were added), or the workers that registered, stopped or were
-lost; every server process receives it on the dispatcher's
+that changed (and whether logs were added), or the workers that registered, stopped, were lost
+or came back; every server process receives it on the dispatcher's
 LISTEN connection and fans it out to that tenant's open streams. Each process keeps the last
 events in a ring buffer, so a client reconnecting with ``Last-Event-ID`` catches up; when its
 cursor is from another process or too old, it is told to ``reset`` (refetch what it shows).
@@ -52,7 +52,7 @@ def payload(tenant_id: uuid.UUID, run_ids: Iterable[str], *, logs: bool = False)
 
 
 def workers_payload(tenant_id: uuid.UUID, worker_ids: Iterable[uuid.UUID]) -> str:
-    """The notification of workers that registered, stopped or were lost."""
+    """The notification of workers that registered, stopped, were lost or came back."""
     ids = sorted({str(w) for w in worker_ids})
     payload = {"tenant": str(tenant_id), "workers": ids if len(ids) <= MAX_IDS else None}
     return msgspec.json.encode(payload).decode()

@@ -121,6 +121,34 @@ def test_workers_registering_stopping_and_lost_arrive_live(live_server, database
     assert statuses == {stopping: "stopped", silent: "lost"}
 
 
+def test_a_lost_worker_coming_back_arrives_live(live_server, database_url):
+    """Its return is announced like its loss, whether it comes back with a poll (the claim
+    statement of a worker the server knows) or a heartbeat."""
+    tenant = make_tenant(live_server.url)
+    with httpx.Client(base_url=tenant.api_url, headers=tenant.headers, timeout=30) as http:
+        worker = http.post("/api/v1/workers", json={
+            "name": "w", "actions": ["diamond:a"], "slots": 1}).json()["id"]
+        http.post(f"/api/v1/workers/{worker}/poll", json={"wait": 0}).raise_for_status()
+        with http.stream("GET", "/api/v1/stream") as stream:
+            lines = stream.iter_lines()
+            assert "event: ready" in [next(lines) for _ in range(3)]
+            for comeback in ("poll", "heartbeat"):
+                asyncio.run(_silence(database_url, worker))
+                assert _next_events(lines, "workers", 1) == [{"workers": [worker]}]  # lost
+                assert _status(http, worker) == "lost"
+
+                body = {"wait": 0} if comeback == "poll" else {"tasks": []}
+                http.post(f"/api/v1/workers/{worker}/{comeback}", json=body).raise_for_status()
+
+                assert _next_events(lines, "workers", 1) == [{"workers": [worker]}]  # back
+                assert _status(http, worker) == "active"
+
+
+def _status(http: httpx.Client, worker_id: str) -> str:
+    return next(w["status"] for w in http.get("/api/v1/workers").json()["items"]
+                if w["id"] == worker_id)
+
+
 async def _silence(database_url: str, worker_id: str) -> None:
     conn = await asyncpg.connect(urls.asyncpg_dsn(urls.owner_url(database_url)))
     try:

@@ -2,9 +2,9 @@
 
 Events: ``ready`` (the current cursor), ``runs`` (``{"runs": [ids] | null, "logs": bool}`` —
 ``null`` means "many runs changed": refetch lists), ``workers`` (``{"workers": [ids] | null}``:
-workers registered, stopped or were lost; slots in use change with runs, so ``runs`` events
-cover them), ``reset`` (the client's ``Last-Event-ID`` is
-from another server or too old: refetch what is shown). A comment every 15 s keeps proxies from
+workers registered, stopped, were lost or came back; slots in use change with runs, so
+``runs`` events cover them), ``reset`` (the client's ``Last-Event-ID`` is from another server
+or too old: refetch what is shown). A comment every 15 s keeps proxies from
 closing an idle stream. Browsers' EventSource reconnects by itself and sends ``Last-Event-ID``.
 """
 

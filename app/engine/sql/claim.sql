@@ -2,16 +2,22 @@
 -- Take up to $3 ready plain tasks of the worker's actions in rank order (priority with aging) and
 -- lease them; mark their runs running and return what the tasks need of them (start_runs, in the
 -- same round trip). Only for a worker that is not stopped, whose sign of life it records like
--- touch_worker (one round trip less per poll). Always one row more: worker_alive says whether
--- the worker may claim at all, flow_waiting whether flow-controlled tasks of these actions are
--- queued too (the row's task columns are NULL when nothing was leased).
-WITH alive AS (
-  SELECT EXISTS (SELECT 1 FROM workers
-                 WHERE tenant_id = $1 AND id = $4 AND status <> 'stopped') AS alive
+-- touch_worker, and announces a lost worker's return like it (one round trip less per poll).
+-- Always one row more: worker_alive says whether the worker may claim at all, flow_waiting
+-- whether flow-controlled tasks of these actions are queued too (the row's task columns are NULL
+-- when nothing was leased).
+WITH seen AS (
+  SELECT status FROM workers WHERE tenant_id = $1 AND id = $4 AND status <> 'stopped'
+), alive AS (
+  SELECT EXISTS (SELECT 1 FROM seen) AS alive
 ), touched AS (
   UPDATE workers SET last_heartbeat_at = now(), status = 'active'
   WHERE tenant_id = $1 AND id = $4 AND status <> 'stopped'
     AND (status <> 'active' OR last_heartbeat_at < now() - interval '1 second')
+), revived AS (
+  SELECT pg_notify('kiln_changes', '{"tenant":"' || $1::uuid || '","workers":["' || $4::uuid
+                                   || '"]}')
+  FROM seen WHERE seen.status = 'lost'
 ), candidates AS (
   SELECT q.tenant_id, q.id, q.rank
   FROM alive CROSS JOIN unnest($2::text[]) AS a(action)
@@ -54,7 +60,8 @@ LEFT JOIN leased l ON true
 LEFT JOIN LATERAL (
   SELECT workflow_name, input, metadata, version_id FROM workflow_runs
   WHERE tenant_id = $1 AND id = l.run_id
-) AS r ON true;
+) AS r ON true
+WHERE (SELECT count(*) FROM revived) >= 0;
 
 -- name: start_runs
 -- Mark runs running at their first claimed task, and return what their tasks need.
@@ -85,14 +92,22 @@ RETURNING deadline_at;
 -- name: touch_worker
 -- Record a sign of life from a worker; no row means the worker is unknown or stopped. The row is
 -- written at most once a second: a worker's concurrent polls would otherwise queue on its row
--- lock for the rest of each other's claim transaction (and each write is a row version).
-WITH touched AS (
+-- lock for the rest of each other's claim transaction (and each write is a row version). A lost
+-- worker that shows up again is announced on the change feed (feed.workers_payload, byte for
+-- byte), as its loss was; ``revived`` runs because the final WHERE reads it.
+WITH seen AS (
+  SELECT actions, slots, labels, status FROM workers
+  WHERE tenant_id = $1 AND id = $2 AND status <> 'stopped'
+), touched AS (
   UPDATE workers SET last_heartbeat_at = now(), status = 'active'
   WHERE tenant_id = $1 AND id = $2 AND status <> 'stopped'
     AND (status <> 'active' OR last_heartbeat_at < now() - interval '1 second')
+), revived AS (
+  SELECT pg_notify('kiln_changes', '{"tenant":"' || $1::uuid || '","workers":["' || $2::uuid
+                                   || '"]}')
+  FROM seen WHERE seen.status = 'lost'
 )
-SELECT actions, slots, labels FROM workers
-WHERE tenant_id = $1 AND id = $2 AND status <> 'stopped';
+SELECT actions, slots, labels FROM seen WHERE (SELECT count(*) FROM revived) >= 0;
 
 -- name: extend_leases
 -- Heartbeat: extend the leases the worker still holds; the others are missing from the result.
