@@ -204,6 +204,32 @@ async def test_replay_from_a_middle_task_reruns_it_and_its_descendants_only(clie
     assert attempts == {"a": 1, "b": 2, "c": 1, "d": 1}
 
 
+async def test_a_replayed_success_keeps_its_attempt_in_the_history(client, key, owner_db):
+    """A succeeded attempt is the task row itself until a replay reopens the task, which writes
+    its history row first: both successes are listed, each with its worker and times."""
+    await p.register_workflow(client, key, one_task("twice"))
+    worker = await p.register_worker(client, key, ["twice:twice"])
+    run = await p.trigger(client, key, "twice")
+    await p.succeed(client, key, worker, await poll_one(client, key, worker), {"n": 1})
+    first = (await p.get_run(client, key, run["id"]))["tasks"][0]
+    assert [(a["attempt"], a["status"], a["worker_id"]) for a in first["attempts"]] == [
+        (1, "succeeded", worker)]
+    assert (first["attempts"][0]["started_at"], first["attempts"][0]["finished_at"]) == (
+        first["started_at"], first["finished_at"])
+    assert await owner_db.fetchval("select count(*) from task_attempts") == 0
+
+    replayed = await client.post(f"/api/v1/runs/{run['id']}/replay", headers=key)
+    assert replayed.status_code == 200, replayed.text
+    await p.succeed(client, key, worker, await poll_one(client, key, worker), {"n": 2})
+
+    done = (await p.get_run(client, key, run["id"]))["tasks"][0]
+    assert [(a["attempt"], a["status"]) for a in done["attempts"]] == [
+        (1, "succeeded"), (2, "succeeded")]
+    assert done["attempts"][0]["finished_at"] == first["finished_at"]
+    assert (dt.datetime.fromisoformat(done["attempts"][0]["finished_at"])
+            <= dt.datetime.fromisoformat(done["attempts"][1]["started_at"]))
+
+
 async def test_bad_options_and_replaying_a_running_run_are_clear_4xx(client, key):
     for bad in ({"retries": -1}, {"execution_timeout": 0}, {"execution_timeout": "30s"}):
         response = await client.post("/api/v1/workflows", headers=key,

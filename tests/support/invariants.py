@@ -235,7 +235,10 @@ def _check_tasks(report: Report, tasks: Mapping[str, Any], attempts: Mapping[str
                  reopened_after: Mapping[str, int]) -> None:
     for task_id, task in tasks.items():
         name = f"task {task['task_name']} ({task_id}) of run {task['run_id']}"
-        history = attempts.get(task_id, [])
+        history = list(attempts.get(task_id, []))
+        if task["status"] == "succeeded" and all(a["attempt"] != task["attempt"] for a in history):
+            # A succeeded attempt has no history row: the task row is it (finish_tasks).
+            history.append({"attempt": task["attempt"], "status": "succeeded"})
         numbers = [a["attempt"] for a in history]
         finished = task["attempt"] - 1 if task["status"] == "running" else task["attempt"]
         report.expect("attempts numbered 1..n without gaps",

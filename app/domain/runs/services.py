@@ -50,6 +50,18 @@ def _waiting_for(task: TaskRun, parents: list[str]) -> str | None:
     return None
 
 
+def _succeeded_attempt(task: TaskRun, history: list[schemas.Attempt]) -> schemas.Attempt | None:
+    """A succeeded task's last attempt, which has no history row: the task row is it
+    (finish_tasks; a replay writes the row before reopening the task)."""
+    if task.status != "succeeded" or task.started_at is None or task.finished_at is None:
+        return None
+    if any(a.attempt == task.attempt for a in history):
+        return None
+    return schemas.Attempt(attempt=task.attempt, status="succeeded", worker_id=task.worker_id,
+                           started_at=task.started_at, finished_at=task.finished_at,
+                           error=None, traceback=None)
+
+
 async def get_run(
     db: Database, engine: Engine, principal: Principal, run_id: uuid.UUID
 ) -> schemas.Run:
@@ -70,6 +82,10 @@ async def get_run(
         by_task.setdefault(a.task_run_id, []).append(schemas.Attempt(
             attempt=a.attempt, status=a.status, worker_id=a.worker_id, started_at=a.started_at,
             finished_at=a.finished_at, error=a.error, traceback=a.traceback))
+    for t in tasks:
+        history = by_task.setdefault(t.id, [])
+        if (last := _succeeded_attempt(t, history)) is not None:
+            history.append(last)
     summary = queries.summary(run)
     return schemas.Run(
         **{f: getattr(summary, f) for f in summary.__struct_fields__},
@@ -80,7 +96,7 @@ async def get_run(
             worker_id=t.worker_id, queued_at=t.queued_at, started_at=t.started_at,
             finished_at=t.finished_at, retry_at=t.retry_at,
             waiting_for=_waiting_for(t, list(spec.task(t.task_name).parents)),
-            attempts=by_task.get(t.id, []), durable=durable_calls.get(t.id, []),
+            attempts=by_task[t.id], durable=durable_calls.get(t.id, []),
         ) for t in tasks],
     )
 

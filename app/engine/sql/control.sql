@@ -45,7 +45,19 @@ FOR UPDATE;
 SELECT task_name, status, attempt FROM task_runs WHERE tenant_id = $1 AND run_id = $2;
 
 -- name: reset_tasks
--- Replay: put tasks back to pending/queued as fresh attempts with a fresh retry budget.
+-- Replay: put tasks back to pending/queued as fresh attempts with a fresh retry budget. A
+-- succeeded attempt had no history row (finish_tasks: the task row was it); it gets one now,
+-- before the row forgets it.
+WITH kept AS (
+  INSERT INTO task_attempts (tenant_id, task_run_id, attempt, run_id, worker_id, status,
+    started_at, finished_at)
+  SELECT t.tenant_id, t.id, t.attempt, t.run_id, t.worker_id, 'succeeded', t.started_at,
+    t.finished_at
+  FROM task_runs t
+  WHERE t.tenant_id = $1 AND t.run_id = $2 AND t.task_name = ANY($3::text[])
+    AND t.status = 'succeeded'
+  ON CONFLICT DO NOTHING
+)
 UPDATE task_runs t SET
   status = x.status, pending_parents = x.pending_parents,
   max_attempts = t.attempt + x.max_attempts, rescues = 0, releases = 0,

@@ -6,8 +6,10 @@
 -- name: finish_tasks
 -- Apply worker results fenced on lease and status (a result of a lost lease changes nothing),
 -- record each finished attempt and queue the change feed's notification: one round trip.
--- ``attempts`` keeps one history row per finished attempt (never overwritten), with the
--- result's error and traceback. ``notified`` is feed.publish in SQL: one
+-- ``attempts`` keeps one history row per finished attempt that did not end the task's epoch in
+-- success (never overwritten), with the result's error and traceback. A succeeded attempt is
+-- the task row itself — its attempt, worker, start and finish — until a replay reopens the task
+-- (reset_tasks writes its row then): one insert and one foreign-key check fewer per task. ``notified`` is feed.publish in SQL: one
 -- pg_notify('kiln_changes', …) per tenant, sent at commit, its payload byte for byte what
 -- feed.payload builds (run ids sorted: uuid order is the order of their text; at most $10 of
 -- them, else null). A CTE that is only a SELECT runs only when read: the final WHERE reads it
@@ -49,6 +51,7 @@ WITH finished AS (
   SELECT f.tenant_id, f.id, f.attempt, f.run_id, f.worker_id, f.outcome, f.started_at, f.error,
     f.traceback
   FROM finished f
+  WHERE f.outcome <> 'succeeded'
   ON CONFLICT DO NOTHING
 ), notified AS (
   SELECT pg_notify('kiln_changes', '{"tenant":"' || x.tenant_id || '","runs":'
