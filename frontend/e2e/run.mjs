@@ -2,9 +2,9 @@
 // driven by playwright-core. Run `npm run build` first; `npm run e2e` builds nothing itself.
 //
 // Flow: sign up → onboarding → create an API key (shown once) → run the onboarding page's own
-// worker.py and curl line → trigger a run from the UI and watch its DAG turn green → API keys
-// page lists the key without the secret → members, audit → log out → log in → screenshots of
-// the main pages (test-results/screenshots).
+// worker.py and curl line → trigger a run from the UI and watch its DAG turn green → data
+// retention → API keys page lists the key without the secret → members, audit → log out → log in
+// → screenshots of the main pages (test-results/screenshots).
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -277,6 +277,23 @@ try {
     expect((await row.textContent())?.includes('100 / second') ?? false, 'the row shows the limit')
     await page.getByText('No concurrency keys in use').waitFor()
     await shot('limits')
+  })
+
+  await step('data retention: save 0.5 days with the form, a reload shows it', async () => {
+    await page.getByRole('link', { name: 'Data retention', exact: true }).click()
+    await page.getByTestId('retention-current').filter({ hasText: /^30 days$/ }).waitFor() // the default
+    const days = page.getByLabel('Keep finished runs for')
+    await days.fill('5000')
+    await days.press('Enter') // keyboard submit; refused before it reaches the server
+    await page.getByText('At most 3650 days (10 years).').waitFor()
+    await days.fill('0.5')
+    await days.press('Enter')
+    await page.getByRole('status').filter({ hasText: 'Saved: finished runs are kept for 0.5 days.' }).waitFor()
+    await shot('retention')
+    await page.reload()
+    await page.getByTestId('retention-current').filter({ hasText: /^0\.5 days$/ }).waitFor()
+    expect((await page.getByTestId('retention-hint').textContent()) === '12 hours', 'the hint says 12 hours')
+    expect((await days.inputValue()) === '0.5', 'the form starts at the stored value')
   })
 
   await step('the key works against the API', async () => {

@@ -128,6 +128,12 @@ const auditRoute = createRoute({
   component: lazyRouteComponent(() => import('@/features/audit/audit-page'), 'AuditPage'),
 })
 
+const retentionRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/settings/retention',
+  component: lazyRouteComponent(() => import('@/features/retention/retention-page'), 'RetentionPage'),
+})
+
 const overviewRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/overview',
@@ -212,6 +218,7 @@ const routeTree = rootRoute.addChildren([
     apiKeysRoute,
     membersRoute,
     auditRoute,
+    retentionRoute,
     overviewRoute,
     runsRoute,
     runRoute,

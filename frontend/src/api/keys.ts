@@ -42,6 +42,7 @@ export const keys = {
     strategies: () => [...keys.limits.all, 'strategies'] as const,
     concurrency: () => [...keys.limits.all, 'concurrency'] as const,
   },
+  retention: ['retention'] as const,
   stats: {
     all: ['stats'] as const,
     overview: (window: string) => [...keys.stats.all, 'overview', window] as const,

@@ -5,6 +5,7 @@ import {
   CalendarClockIcon,
   CpuIcon,
   GaugeIcon,
+  HourglassIcon,
   KeyRoundIcon,
   LayoutDashboardIcon,
   type LucideIcon,
@@ -60,6 +61,7 @@ export const NAV: NavGroup[] = [
       { to: '/settings/api-keys', label: 'API keys', icon: KeyRoundIcon },
       { to: '/settings/members', label: 'Members', icon: UsersIcon },
       { to: '/settings/audit', label: 'Audit log', icon: ScrollTextIcon },
+      { to: '/settings/retention', label: 'Data retention', icon: HourglassIcon },
     ],
   },
 ]
