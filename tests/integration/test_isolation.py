@@ -52,7 +52,8 @@ async def _identity(s: Seeding, accounts: list[api.Account]) -> None:
 
 
 async def _engine(s: Seeding, accounts: list[api.Account]) -> None:
-    """A finished task (attempts, logs) and a queued one (the hot queue), per tenant."""
+    """A failed task (an attempt row — a succeeded attempt is the task row itself — and logs)
+    and a queued one (the hot queue), per tenant."""
     for account in accounts:
         key = api.bearer((await api.create_api_key(s.client, account,
                                                    scopes=["worker", "trigger"]))["key"])
@@ -65,7 +66,10 @@ async def _engine(s: Seeding, accounts: list[api.Account]) -> None:
             "lines": [{"task_run_id": task["task_run_id"], "lease_id": task["lease_id"],
                        "message": "hello"}]})
         assert logged.status_code == 202, logged.text
-        await p.succeed(s.client, key, worker, task, {"ok": True})
+        answer = await p.report(s.client, key, worker, [{
+            "task_run_id": task["task_run_id"], "lease_id": task["lease_id"],
+            "status": "failed", "error": "seeded", "retryable": False}])
+        assert answer["accepted"] == [task["task_run_id"]]
 
 
 async def _alerts(s: Seeding, accounts: list[api.Account]) -> None:
