@@ -24,66 +24,55 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-SIGNATURE = "kiln_private.analyze_stale(p_min_changes bigint, p_fraction real)"
-HEADER = f"""
-    CREATE OR REPLACE FUNCTION {SIGNATURE}
+NOWAIT = """
+        BEGIN
+          -- Never wait: a session waiting behind an autovacuum gets that vacuum cancelled.
+          EXECUTE format('LOCK TABLE public.%I IN SHARE UPDATE EXCLUSIVE MODE NOWAIT', rel);
+        EXCEPTION WHEN lock_not_available THEN
+          CONTINUE;
+        END;"""
+
+# Every run writes these over and over; they are vacuumed at full speed.
+HOT = ("workflow_runs", "task_runs", "task_attempts", "queue_items", "flow_queue", "outbox")
+
+
+# 0008's function; LOCK_FIRST is what runs for each table before its ANALYZE.
+ANALYZE_STALE = """
+    CREATE OR REPLACE FUNCTION kiln_private.analyze_stale(p_min_changes bigint, p_fraction real)
       RETURNS text[] LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS
-"""
-CANDIDATES = """
+    $$
+    DECLARE
+      rel text;
+      done text[] := '{}';
+    BEGIN
+      FOR rel IN
         SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
         WHERE s.schemaname = 'public'
           AND s.relname IN ('workflow_runs', 'task_runs', 'queue_items', 'flow_queue',
                             'task_attempts', 'outbox')
           AND s.n_mod_since_analyze >= p_min_changes
           AND s.n_mod_since_analyze >= p_fraction * greatest(c.reltuples, 0)
-"""
+      LOOP -- LOCK_FIRST
+        EXECUTE format('ANALYZE public.%I', rel);
+        done := done || rel;
+      END LOOP;
+      RETURN done;
+    END
+    $$;
+    """
 
 
-# Every run writes these over and over; they are vacuumed at full speed.
-HOT = ("workflow_runs", "task_runs", "task_attempts", "queue_items", "flow_queue", "outbox")
+def analyze_stale(lock_first: str) -> str:
+    return ANALYZE_STALE.replace(" -- LOCK_FIRST", lock_first)
 
 
 def upgrade() -> None:
     for table in HOT:
         op.execute(f"ALTER TABLE {table} SET (autovacuum_vacuum_cost_delay = 0)")
-    script(HEADER + """
-    $$
-    DECLARE
-      rel text;
-      done text[] := '{}';
-    BEGIN
-      FOR rel IN""" + CANDIDATES + """
-      LOOP
-        BEGIN
-          -- Never wait: a session waiting behind an autovacuum gets that vacuum cancelled.
-          EXECUTE format('LOCK TABLE public.%I IN SHARE UPDATE EXCLUSIVE MODE NOWAIT', rel);
-        EXCEPTION WHEN lock_not_available THEN
-          CONTINUE;
-        END;
-        EXECUTE format('ANALYZE public.%I', rel);
-        done := done || rel;
-      END LOOP;
-      RETURN done;
-    END
-    $$;
-    """)
+    script(analyze_stale(NOWAIT))
 
 
 def downgrade() -> None:
     for table in HOT:
         op.execute(f"ALTER TABLE {table} RESET (autovacuum_vacuum_cost_delay)")
-    script(HEADER + """
-    $$
-    DECLARE
-      rel text;
-      done text[] := '{}';
-    BEGIN
-      FOR rel IN""" + CANDIDATES + """
-      LOOP
-        EXECUTE format('ANALYZE public.%I', rel);
-        done := done || rel;
-      END LOOP;
-      RETURN done;
-    END
-    $$;
-    """)
+    script(analyze_stale(""))

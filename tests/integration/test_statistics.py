@@ -24,17 +24,22 @@ async def _analyzed(owner_db, table: str) -> int:
         table))
 
 
-async def test_analyzer_analyzes_hot_tables_that_grew_and_only_those(app, client, owner_db):
+async def _three_runs(client, owner_db) -> None:  # type: ignore[no-untyped-def]
+    """Trigger three runs, so workflow_runs and task_runs changed by 3 rows each."""
     account = await api.signup(client)
     key = api.bearer((await api.create_api_key(client, account))["key"])
     await p.register_workflow(client, key, {"name": "one", "tasks": [{"name": "one"}]})
     for _ in range(3):
         await p.trigger(client, key, "one")
-    analyzer = Analyzer(app.state.db, min_changes=3, fraction=0.0)
     # The request backends report their row counts to pg_stat_user_tables within about a second.
     await eventually(lambda: owner_db.fetchval(
         "select min(n_mod_since_analyze) >= 3 from pg_stat_user_tables"
         " where relname in ('workflow_runs', 'task_runs')"))
+
+
+async def test_analyzer_analyzes_hot_tables_that_grew_and_only_those(app, client, owner_db):
+    await _three_runs(client, owner_db)
+    analyzer = Analyzer(app.state.db, min_changes=3, fraction=0.0)
     before = {t: await _analyzed(owner_db, t) for t in ("workflow_runs", "task_runs", "outbox")}
 
     assert await analyzer.run_once() >= 2  # workflow_runs and task_runs changed by 3 rows
@@ -50,14 +55,7 @@ async def test_analyzer_skips_a_table_being_vacuumed_instead_of_waiting(app, cli
     """A vacuum holds SHARE UPDATE EXCLUSIVE; an ANALYZE that waits behind an autovacuum gets
     that vacuum cancelled (under load, every vacuum of the hot tables was: migration 0010). The
     lock is held here by an open transaction, as a vacuum would hold it."""
-    account = await api.signup(client)
-    key = api.bearer((await api.create_api_key(client, account))["key"])
-    await p.register_workflow(client, key, {"name": "one", "tasks": [{"name": "one"}]})
-    for _ in range(3):
-        await p.trigger(client, key, "one")
-    await eventually(lambda: owner_db.fetchval(
-        "select min(n_mod_since_analyze) >= 3 from pg_stat_user_tables"
-        " where relname in ('workflow_runs', 'task_runs')"))
+    await _three_runs(client, owner_db)
     before = {t: await _analyzed(owner_db, t) for t in ("workflow_runs", "task_runs")}
     holder = owner_db.transaction()
     await holder.start()
